@@ -1,0 +1,35 @@
+"""The Typer app. Each command module registers its commands; TpstvsrError becomes a one-line error."""
+
+import sys
+
+import typer
+from rich.console import Console
+
+from .errors import TpstvsrError
+
+app = typer.Typer(
+    help="Space-time video super-resolution: 2x frame rate and 4x resolution with temporal profiles.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+# Registering happens on import of each command module.
+for _optional in ("train", "evaluate", "convert"):
+    try:
+        __import__(f"{__package__}.commands.{_optional}")
+    except ModuleNotFoundError as exc:  # a command module not written yet
+        if exc.name != f"{__package__}.commands.{_optional}":
+            raise
+
+
+def main() -> None:
+    err = Console(stderr=True)
+    try:
+        app(standalone_mode=True)
+    except TpstvsrError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err.print("[yellow]interrupted[/]")
+        sys.exit(130)

@@ -1,0 +1,1 @@
+"""CLI commands: each module parses options and calls one library function."""

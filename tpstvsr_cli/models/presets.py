@@ -1,0 +1,68 @@
+"""Named network sizes. A preset is data; build_model turns it into a TPNet."""
+
+from dataclasses import asdict, dataclass
+
+from .fsm import FSM
+from .refine_unet import RefineUNet
+from .tpnet import TPNet
+from .tpsrm import TPSRM
+
+
+@dataclass(frozen=True)
+class NetConfig:
+    """Sizes of the three modules. See each preset's description for how it departs from the paper."""
+
+    description: str
+    tp_channels: int  # TPSRM's IMDN width
+    tp_blocks: int  # TPSRM's IMDN blocks
+    fsm_channels: int  # FSM feature width C (even; divisible by the number of dilation rates)
+    csr_channels: int  # FSM's cascaded-SR IMDN width
+    csr_blocks: int
+    rm_channels: tuple[int, ...]  # U-Net width per level, full resolution first
+    rm_enc_blocks: tuple[int, ...]
+    rm_mid_blocks: int
+    rm_dec_blocks: tuple[int, ...]
+    dilations: tuple[int, ...] = (1, 2, 3, 4)
+    alpha: float = 0.2
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+PRESETS: dict[str, NetConfig] = {
+    "paper": NetConfig(
+        description="The paper's sizes as far as it states them: IMDNs of 64 channels and 6 blocks, FSM C=64, "
+        "an RM U-Net of 15 ResBlocks (64/128/256 channels); 7.67M parameters (the paper reports 7.53M).",
+        tp_channels=64, tp_blocks=6, fsm_channels=64, csr_channels=64, csr_blocks=6,
+        rm_channels=(64, 128, 256), rm_enc_blocks=(3, 3), rm_mid_blocks=3, rm_dec_blocks=(3, 3),
+    ),
+    "default": NetConfig(
+        description="Sized for 2 CPU cores. Departures from the paper: narrower IMDNs (32 channels, 4 and 3 "
+        "blocks), FSM C=32, and an RM U-Net whose full-resolution level has 8 channels and no ResBlocks; "
+        "its 15 ResBlocks sit at 1/2, 1/4 and 1/8 resolution (16/32/64 channels).",
+        tp_channels=32, tp_blocks=4, fsm_channels=32, csr_channels=32, csr_blocks=3,
+        rm_channels=(8, 16, 32, 64), rm_enc_blocks=(0, 2, 3), rm_mid_blocks=5, rm_dec_blocks=(0, 2, 3),
+    ),
+    "tiny": NetConfig(
+        description="For tests only: a few thousand parameters, every part of the architecture present.",
+        tp_channels=8, tp_blocks=1, fsm_channels=8, csr_channels=8, csr_blocks=1,
+        rm_channels=(4, 8), rm_enc_blocks=(1,), rm_mid_blocks=1, rm_dec_blocks=(1,),
+    ),
+}
+
+
+def build_model(preset: str | NetConfig = "default") -> TPNet:
+    cfg = PRESETS[preset] if isinstance(preset, str) else preset
+    levels = len(cfg.rm_channels) - 1
+    # RM sees 4H x 4W frames and halves them `levels` times: the input needs 2**levels / 4 divisibility.
+    pad_multiple = max(1, 2**levels // 4)
+    return TPNet(
+        TPSRM(cfg.tp_channels, cfg.tp_blocks),
+        FSM(cfg.fsm_channels, cfg.dilations, cfg.alpha, cfg.csr_channels, cfg.csr_blocks),
+        RefineUNet(cfg.rm_channels, cfg.rm_enc_blocks, cfg.rm_mid_blocks, cfg.rm_dec_blocks),
+        pad_multiple=pad_multiple,
+    )
+
+
+def count_parameters(model) -> int:
+    return sum(p.numel() for p in model.parameters())

@@ -1,0 +1,66 @@
+"""Temporal profiles and the resampling the network is built around.
+
+A video clip is a 3D volume V(w, h, t). A *temporal profile* (TP) is a 2D slice of it with one spatial
+coordinate fixed: the vertical TP of column w* is the H x T image P(h, t) = V(w*, h, t), the horizontal
+TP of row h* is the W x T image P(w, t) = V(w, h*, t). Objects moving through the scene draw lines and
+curves in a TP that look much like image structure, so a single-image super-resolution network can
+super-resolve a TP in height and in time at once (paper, section 3.1).
+
+Shape convention everywhere in this package: a clip is [B, T, C, H, W], float, RGB in 0..1.
+"""
+
+import torch
+import torch.nn.functional as F
+
+
+def to_vertical_profiles(clip: torch.Tensor) -> torch.Tensor:
+    """[B, T, C, H, W] -> [B*W, C, H, T]: one H x T image per column."""
+    b, t, c, h, w = clip.shape
+    return clip.permute(0, 4, 2, 3, 1).reshape(b * w, c, h, t)
+
+
+def from_vertical_profiles(profiles: torch.Tensor, batch: int) -> torch.Tensor:
+    """[B*W, C, H, T] -> [B, T, C, H, W] (inverse of to_vertical_profiles)."""
+    bw, c, h, t = profiles.shape
+    return profiles.reshape(batch, bw // batch, c, h, t).permute(0, 4, 2, 3, 1)
+
+
+def to_horizontal_profiles(clip: torch.Tensor) -> torch.Tensor:
+    """[B, T, C, H, W] -> [B*H, C, W, T]: one W x T image per row."""
+    b, t, c, h, w = clip.shape
+    return clip.permute(0, 3, 2, 4, 1).reshape(b * h, c, w, t)
+
+
+def from_horizontal_profiles(profiles: torch.Tensor, batch: int) -> torch.Tensor:
+    """[B*H, C, W, T] -> [B, T, C, H, W] (inverse of to_horizontal_profiles)."""
+    bh, c, w, t = profiles.shape
+    return profiles.reshape(batch, bh // batch, c, w, t).permute(0, 4, 2, 1, 3)
+
+
+def resize_frames(frames: torch.Tensor, size: tuple[int, int], antialias: bool = True) -> torch.Tensor:
+    """Bicubic resize of [..., C, H, W] to (h, w); antialiased when shrinking (the data's degradation)."""
+    lead = frames.shape[:-3]
+    flat = frames.reshape(-1, *frames.shape[-3:])
+    out = F.interpolate(flat, size=size, mode="bicubic", align_corners=False, antialias=antialias)
+    return out.reshape(*lead, *out.shape[-3:])
+
+
+def blend_time(clip: torch.Tensor) -> torch.Tensor:
+    """[B, T, ...] -> [B, 2T-1, ...]: frame 2k is frame k, frame 2k+1 the mean of k and k+1.
+
+    This is the 'averaging of neighbours' baseline and the base the network's time residuals add to.
+    """
+    mids = 0.5 * (clip[:, :-1] + clip[:, 1:])
+    b, t = clip.shape[:2]
+    out = torch.stack([clip[:, :-1], mids], dim=2).reshape(b, 2 * (t - 1), *clip.shape[2:])
+    return torch.cat([out, clip[:, -1:]], dim=1)
+
+
+def degrade_clip(clip: torch.Tensor, scale: int = 4) -> torch.Tensor:
+    """The degradation of the evaluation protocol: keep even frames, shrink 4x (antialiased bicubic).
+
+    [B, 2T-1, C, 4H, 4W] -> [B, T, C, H, W]. Used for training inputs and the cycle-consistency loss.
+    """
+    even = clip[:, 0::2]
+    h, w = even.shape[-2:]
+    return resize_frames(even, (h // scale, w // scale))

@@ -1,0 +1,27 @@
+"""TPSRM, the temporal-profile super-resolution module (paper, section 3.1).
+
+The clip's W vertical temporal profiles (each an H x T image) are super-resolved by an IMDN by 2 in
+height and 2 in time, giving 2T profile columns, of which the last is cut (2T -> 2T-1) so that output
+frame 2k lines up with input frame k. The IMDN predicts a residual over a fixed base: bicubic x2 in
+height and linear blending in time, so an untrained TPSRM is exactly that classical baseline.
+"""
+
+import torch
+import torch.nn as nn
+
+from .imdn import IMDN
+from .profiles import blend_time, from_vertical_profiles, resize_frames, to_vertical_profiles
+
+
+class TPSRM(nn.Module):
+    """[B, T, 3, H, W] -> V_inter [B, 2T-1, 3, 2H, W]."""
+
+    def __init__(self, channels: int, blocks: int):
+        super().__init__()
+        self.imdn = IMDN(3, 3, channels, blocks)
+
+    def forward(self, clip: torch.Tensor) -> torch.Tensor:
+        b, t, _, h, w = clip.shape
+        residual = self.imdn(to_vertical_profiles(clip))[..., : 2 * t - 1]  # [B*W, 3, 2H, 2T-1]
+        base = blend_time(resize_frames(clip, (2 * h, w), antialias=False))
+        return base + from_vertical_profiles(residual, b)

@@ -1,0 +1,1 @@
+"""Video I/O over FFmpeg pipes (the ffmpeg binary that imageio-ffmpeg ships)."""
