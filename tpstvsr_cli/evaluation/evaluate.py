@@ -1,0 +1,157 @@
+"""`tpstvsr eval` as a library call: score the model and two classical baselines on sequences under the protocol.
+
+For each sequence: ground truth (sequences.load_sequence) -> input (protocol.downscale_input) -> each method's
+2N-1 output frames, streamed and scored one at a time against the ground truth, so memory holds the ground
+truth and a frame or two per method, not whole outputs. Times count only the methods' own work.
+"""
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..errors import TpstvsrError
+from ..inference import resolve_device, upscale_frames
+from ..models import PRESETS, build_model
+from ..weights import load_model
+from .baselines import bicubic_blend
+from .ffmpeg_baseline import lanczos_minterpolate
+from .metrics import score_frame
+from .protocol import downscale_input
+from .sequences import load_sequence
+
+MODEL, BICUBIC, FFMPEG = "model", "bicubic", "ffmpeg"
+
+
+@dataclass
+class Scores:
+    """Luma PSNR (dB) and SSIM of one method, averaged over frames (a sequence) or over sequences (overall)."""
+
+    psnr: float  # all 2N-1 frames
+    ssim: float
+    psnr_interp: float  # the N-1 interpolated (odd) frames only
+    ssim_interp: float
+    frames: int
+    seconds: float  # time the method took to produce its frames (scoring excluded)
+
+
+@dataclass
+class SequenceResult:
+    name: str
+    path: str
+    source_size: tuple[int, int]  # (W, H) as stored
+    size: tuple[int, int]  # (W, H) of the ground truth scored (after --gt-scale and cropping)
+    frames: int  # 2N-1 ground-truth frames; the input has N
+    scores: dict[str, Scores] = field(default_factory=dict)
+
+
+@dataclass
+class EvalResult:
+    model: str  # what was evaluated, in words
+    settings: dict
+    sequences: list[SequenceResult]
+    overall: dict[str, Scores]  # per method, the mean over sequences (each sequence weighs the same)
+
+
+def _timed(frames: Iterable[np.ndarray], clock: list[float]) -> Iterator[np.ndarray]:
+    """Yield from `frames`, adding the time spent inside the producer to clock[0]."""
+    it = iter(frames)
+    while True:
+        start = time.perf_counter()
+        try:
+            frame = next(it)
+        except StopIteration:
+            clock[0] += time.perf_counter() - start
+            return
+        clock[0] += time.perf_counter() - start
+        yield frame
+
+
+def score_method(outputs: Iterable[np.ndarray], truth: np.ndarray) -> Scores:
+    """Score a method's output frames (uint8 [H, W, 3], 2N-1 of them) against the ground truth [2N-1, H, W, 3]."""
+    clock = [0.0]
+    psnrs, ssims = [], []
+    for index, frame in enumerate(_timed(outputs, clock)):
+        if index >= len(truth):
+            raise TpstvsrError(f"a method returned more than the {len(truth)} frames expected")
+        p, s = score_frame(frame, truth[index])
+        psnrs.append(p)
+        ssims.append(s)
+    if len(psnrs) != len(truth):
+        raise TpstvsrError(f"a method returned {len(psnrs)} frames, {len(truth)} expected")
+    return Scores(
+        psnr=float(np.mean(psnrs)), ssim=float(np.mean(ssims)),
+        psnr_interp=float(np.mean(psnrs[1::2])), ssim_interp=float(np.mean(ssims[1::2])),
+        frames=len(psnrs), seconds=clock[0],
+    )
+
+
+def mean_scores(scores: list[Scores]) -> Scores:
+    """Mean over sequences of each average; frames and seconds add up."""
+    def avg(name: str) -> float:
+        return float(np.mean([getattr(s, name) for s in scores]))
+
+    return Scores(
+        psnr=avg("psnr"), ssim=avg("ssim"), psnr_interp=avg("psnr_interp"), ssim_interp=avg("ssim_interp"),
+        frames=sum(s.frames for s in scores), seconds=sum(s.seconds for s in scores),
+    )
+
+
+def _load(weights: Path | None, preset: str | None) -> tuple[torch.nn.Module, str]:
+    if weights is not None and preset is not None:
+        raise TpstvsrError("give --weights or --preset, not both")
+    if preset is not None:
+        if preset not in PRESETS:
+            raise TpstvsrError(f"unknown preset {preset!r} (choose from {', '.join(PRESETS)})")
+        torch.manual_seed(0)  # random weights, but the same ones every run
+        return build_model(preset).eval(), f"preset {preset}, random weights"
+    model, meta = load_model(weights)
+    name = Path(weights).name if weights is not None else "default weights"
+    return model, f"{name} (preset {meta.get('preset')})"
+
+
+def _warm_up(model: torch.nn.Module, inputs: np.ndarray, device: torch.device, precision: str) -> None:
+    """One small untimed pass, so that the model's time leaves out torch's one-off start-up (seconds on a CPU)."""
+    for _ in upscale_frames(model, inputs[:2, :16, :16], device=device, precision=precision):
+        pass
+
+
+def evaluate(
+    sequences: list[Path], *, weights: Path | None = None, preset: str | None = None,
+    center_crop: tuple[int, int] | None = None, gt_scale: float | None = None, max_frames: int | None = None,
+    device: str = "auto", precision: str = "fp32", chunk: int = 8, overlap: int = 2, tile: int | None = None,
+    use_ffmpeg: bool = True, log: Callable[[str], None] | None = None,
+) -> EvalResult:
+    """Score the model (weights file, default weights, or a random `preset`) and the baselines on each sequence."""
+    if not sequences:
+        raise TpstvsrError("no sequences given")
+    log = log or (lambda _msg: None)
+    dev = resolve_device(device)
+    model, label = _load(weights, preset)
+    results = []
+    for path in sequences:
+        seq = load_sequence(Path(path), max_frames=max_frames, gt_scale=gt_scale, crop=center_crop)
+        inputs = downscale_input(seq.truth)
+        size = (seq.truth.shape[2], seq.truth.shape[1])
+        log(f"{seq.name}: {len(seq.truth)} frames at {size[0]}x{size[1]} from {len(inputs)} at {size[0] // 4}x{size[1] // 4}")
+        result = SequenceResult(seq.name, str(seq.path), seq.source_size, size, len(seq.truth))
+        _warm_up(model, inputs, dev, precision)
+        model_frames = upscale_frames(model, inputs, chunk=chunk, overlap=overlap, tile=tile, device=dev, precision=precision)
+        result.scores[MODEL] = score_method(model_frames, seq.truth)
+        log(f"  model {result.scores[MODEL].psnr:.2f} dB in {result.scores[MODEL].seconds:.1f} s")
+        result.scores[BICUBIC] = score_method(bicubic_blend(inputs), seq.truth)
+        if use_ffmpeg:
+            result.scores[FFMPEG] = score_method(lanczos_minterpolate(inputs), seq.truth)
+        results.append(result)
+    methods = list(results[0].scores)
+    overall = {m: mean_scores([r.scores[m] for r in results]) for m in methods}
+    settings = {
+        "weights": str(weights) if weights is not None else None, "preset": preset, "device": str(dev),
+        "precision": precision, "chunk": chunk, "overlap": overlap, "tile": tile, "gt_scale": gt_scale,
+        "center_crop": list(center_crop) if center_crop else None, "max_frames": max_frames,
+        "torch_threads": torch.get_num_threads(),
+    }
+    return EvalResult(label, settings, results, overall)
