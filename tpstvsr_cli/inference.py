@@ -1,0 +1,148 @@
+"""Run the network over a stream of frames of any length and size, in overlapping windows and tiles.
+
+upscale_frames is the one entry point (the converter and `tpstvsr eval` both call it): uint8 RGB frames
+[H, W, 3] in, uint8 RGB frames [4H, 4W, 3] out, 2N-1 of them for N in. It holds about chunk + 2*overlap input
+frames and one window's outputs at a time, whatever the length of the video. Windows and tiles overlap and
+are stitched as schedule.py describes, so the result matches a single whole-clip pass closely (tests/test_inference.py).
+"""
+
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+import torch
+
+from .errors import TpstvsrError
+from .schedule import check_chunking, frames_needed, span_weights, tile_spans, window_for_core
+
+PRECISIONS = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """'auto' picks the first CUDA GPU when there is one; 'cuda' / 'cuda:N' must exist."""
+    name = str(device).strip().lower()
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(name)
+    except RuntimeError:
+        raise TpstvsrError(f"unknown device {device!r} (use auto, cpu, cuda or cuda:N)") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise TpstvsrError(f"device {device!r} asked for, but this torch build sees no CUDA GPU")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise TpstvsrError(f"device {device!r} does not exist ({torch.cuda.device_count()} CUDA GPU(s))")
+    elif dev.type != "cpu":
+        raise TpstvsrError(f"unsupported device {device!r} (use auto, cpu, cuda or cuda:N)")
+    return dev
+
+
+def resolve_precision(precision: str, device: torch.device) -> torch.dtype:
+    """'auto' is fp16 on a GPU (bf16 where supported) and fp32 on the CPU, where half precision is slower."""
+    name = str(precision).strip().lower()
+    if name == "auto":
+        if device.type != "cuda":
+            return torch.float32
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if name not in PRECISIONS:
+        raise TpstvsrError(f"unknown precision {precision!r} (use auto, fp32, fp16 or bf16)")
+    return PRECISIONS[name]
+
+
+def _to_uint8(frame: torch.Tensor) -> np.ndarray:
+    """[3, H, W] float 0..1 (unclamped) -> [H, W, 3] uint8."""
+    return frame.clamp(0, 1).mul(255).round().to(torch.uint8).permute(1, 2, 0).contiguous().numpy()
+
+
+class _WindowRunner:
+    """One temporal window through the network, whole or in spatial tiles, as float32 [2L-1, 3, 4H, 4W] on the CPU."""
+
+    def __init__(self, model, device, dtype, tile, tile_overlap, frames_per_pass):
+        self.model, self.device, self.dtype = model, device, dtype
+        self.tile, self.tile_overlap, self.frames_per_pass = tile, tile_overlap, frames_per_pass
+        params = next(model.parameters(), None)
+        self.param_dtype = params.dtype if params is not None else torch.float32
+        # Tile starts on multiples of the U-Net's stride so its stride-2 grids match the whole frame's.
+        self.align = int(getattr(model, "pad_multiple", 1))
+
+    def _net(self, clip: torch.Tensor) -> torch.Tensor:
+        autocast = self.dtype != torch.float32 and self.param_dtype == torch.float32
+        with torch.no_grad(), torch.autocast(self.device.type, dtype=self.dtype, enabled=autocast):
+            out = self.model(clip, frames_per_pass=self.frames_per_pass)
+        return out[0].float().cpu()
+
+    def __call__(self, frames: list[np.ndarray]) -> torch.Tensor:
+        clip = torch.from_numpy(np.stack(frames)).to(self.device).permute(0, 3, 1, 2).unsqueeze(0)
+        clip = clip.to(self.param_dtype if self.dtype == torch.float32 else self.dtype).div_(255)
+        h, w = clip.shape[-2:]
+        rows = tile_spans(h, self.tile, self.tile_overlap, self.align)
+        cols = tile_spans(w, self.tile, self.tile_overlap, self.align)
+        if len(rows) == 1 and len(cols) == 1:
+            return self._net(clip)
+        out = torch.zeros(2 * len(frames) - 1, 3, 4 * h, 4 * w)
+        weight = torch.zeros(1, 1, 4 * h, 4 * w)
+        for (y0, y1), wy in zip(rows, span_weights(rows, 4)):
+            for (x0, x1), wx in zip(cols, span_weights(cols, 4)):
+                w2d = torch.tensor(wy).view(-1, 1) * torch.tensor(wx).view(1, -1)
+                piece = self._net(clip[..., y0:y1, x0:x1])
+                out[..., 4 * y0 : 4 * y1, 4 * x0 : 4 * x1] += piece * w2d
+                weight[..., 4 * y0 : 4 * y1, 4 * x0 : 4 * x1] += w2d
+        return out.div_(weight.clamp_min_(1e-6))
+
+
+def _checked(frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+    """Every frame uint8 [H, W, 3] and the same size as the first."""
+    shape = None
+    for i, frame in enumerate(frames):
+        frame = np.asarray(frame)
+        if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
+            raise TpstvsrError(f"frame {i}: expected uint8 RGB [H, W, 3], got {frame.dtype} {list(frame.shape)}")
+        if shape is None:
+            shape = frame.shape
+        elif frame.shape != shape:
+            raise TpstvsrError(f"frame {i} is {frame.shape[1]}x{frame.shape[0]}, but frame 0 is {shape[1]}x{shape[0]}")
+        yield frame
+
+
+def upscale_frames(model, frames: Iterable[np.ndarray], *, chunk: int = 8, overlap: int = 2, tile: int | None = None,
+                   tile_overlap: int = 16, device="cpu", precision="fp32", frames_per_pass: int = 1) -> Iterator[np.ndarray]:
+    """uint8 [H,W,3] RGB frames in (N of them) -> uint8 [4H,4W,3] frames out (2N-1 of them), streaming.
+
+    Output 2k is input k super-resolved, 2k+1 lies halfway between k and k+1. Each pass supplies the
+    outputs of `chunk` new input frames and sees `overlap` more frames of context on either side (their
+    outputs are discarded), so at most chunk + 2*overlap + 1 input frames are held. `tile` (input pixels,
+    None: whole frames) splits large frames into tiles overlapping by `tile_overlap`. A single input frame
+    gives a single output frame (it is run as a still pair).
+    """
+    try:
+        check_chunking(chunk, overlap)
+    except ValueError as exc:
+        raise TpstvsrError(str(exc)) from None
+    if tile is not None and (tile_overlap < 0 or tile < 2 * tile_overlap + 8):
+        raise TpstvsrError(f"tile {tile} is too small for a tile overlap of {tile_overlap} (need at least {2 * tile_overlap + 8})")
+    dev = resolve_device(device)
+    run = _WindowRunner(model.to(dev).eval(), dev, resolve_precision(precision, dev), tile, tile_overlap, frames_per_pass)
+    source = _checked(frames)
+    buf: list[np.ndarray] = []  # input frames buf_start, buf_start+1, ...
+    buf_start, ended, core = 0, False, 0
+    while True:
+        while not ended and buf_start + len(buf) < frames_needed(core, chunk, overlap):
+            try:
+                buf.append(next(source))
+            except StopIteration:
+                ended = True
+        total = buf_start + len(buf)
+        if total == 0:
+            return
+        if total == 1:  # one frame: run as a still pair, whose first output is the frame itself
+            yield _to_uint8(run([buf[0], buf[0]])[0])
+            return
+        win = window_for_core(core, chunk, overlap, total if ended else None)
+        out = run(buf[win.start - buf_start : win.end - buf_start])
+        for frame in out[win.keep]:
+            yield _to_uint8(frame)
+        if win.last:
+            return
+        core = win.core_end
+        keep_from = max(0, core - max(overlap, 1))  # the next window starts no earlier than this
+        del buf[: keep_from - buf_start]
+        buf_start = keep_from
