@@ -70,11 +70,19 @@ def _timed(frames: Iterable[np.ndarray], clock: list[float]) -> Iterator[np.ndar
         yield frame
 
 
-def score_method(outputs: Iterable[np.ndarray], truth: np.ndarray) -> Scores:
-    """Score a method's output frames (uint8 [H, W, 3], 2N-1 of them) against the ground truth [2N-1, H, W, 3]."""
+def score_method(outputs: Iterable[np.ndarray], truth: np.ndarray, *, collect_first: bool = False) -> Scores:
+    """Score a method's output frames (uint8 [H, W, 3], 2N-1 of them) against the ground truth [2N-1, H, W, 3].
+
+    collect_first: take all frames before scoring. Needed to time a method that works in another process
+    (ffmpeg), which would otherwise run on while we score and look faster than it is; costs the memory of
+    a second copy of the ground truth.
+    """
     clock = [0.0]
+    frames = _timed(outputs, clock)
+    if collect_first:
+        frames = list(frames)
     psnrs, ssims = [], []
-    for index, frame in enumerate(_timed(outputs, clock)):
+    for index, frame in enumerate(frames):
         if index >= len(truth):
             raise TpstvsrError(f"a method returned more than the {len(truth)} frames expected")
         p, s = score_frame(frame, truth[index])
@@ -144,7 +152,7 @@ def evaluate(
         log(f"  model {result.scores[MODEL].psnr:.2f} dB in {result.scores[MODEL].seconds:.1f} s")
         result.scores[BICUBIC] = score_method(bicubic_blend(inputs), seq.truth)
         if use_ffmpeg:
-            result.scores[FFMPEG] = score_method(lanczos_minterpolate(inputs), seq.truth)
+            result.scores[FFMPEG] = score_method(lanczos_minterpolate(inputs), seq.truth, collect_first=True)
         results.append(result)
     methods = list(results[0].scores)
     overall = {m: mean_scores([r.scores[m] for r in results]) for m in methods}
