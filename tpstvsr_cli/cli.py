@@ -14,6 +14,13 @@ app = typer.Typer(
     add_completion=False,
 )
 
+
+
+@app.callback()
+def _root() -> None:
+    """Space-time video super-resolution: 2x frame rate and 4x resolution with temporal profiles."""
+
+
 # Registering happens on import of each command module.
 for _optional in ("train", "evaluate", "convert"):
     try:

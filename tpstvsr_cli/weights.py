@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorsError
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from .errors import TpstvsrError
@@ -45,7 +45,7 @@ def read_metadata(path: Path) -> dict:
     try:
         with safe_open(str(path), framework="pt") as f:
             return dict(f.metadata() or {})
-    except (SafetensorsError, OSError, ValueError) as exc:
+    except (SafetensorError, OSError, ValueError) as exc:
         raise TpstvsrError(f"not a valid weights file: {path} ({exc})") from None
 
 
@@ -62,7 +62,7 @@ def load_model(path: Path | None = None, device: str | torch.device = "cpu", dty
     try:
         state = load_file(str(path))
         model.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)
-    except (SafetensorsError, RuntimeError, OSError) as exc:
+    except (SafetensorError, RuntimeError, OSError) as exc:
         first = str(exc).strip().splitlines()[0]
         raise TpstvsrError(f"weights file {path} does not fit preset {preset!r}: {first}") from None
     return model.to(device=device, dtype=dtype).eval(), meta

@@ -1,0 +1,59 @@
+"""`tpstvsr train`: parse options, call training.trainer.train."""
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..cli import app
+from ..errors import TpstvsrError
+from ..models import PRESETS
+from ..training.config import TrainConfig
+
+
+def _ints(text: str, n: int) -> tuple[int, ...]:
+    try:
+        vals = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        vals = ()
+    if len(vals) != n or min(vals) < 0:
+        raise TpstvsrError(f"expected {n} non-negative integers separated by commas, got {text!r}")
+    return vals
+
+
+@app.command("train")
+def train_command(
+    data: Annotated[list[Path], typer.Argument(help="Video files and/or folders (searched recursively for videos and frame folders).")],
+    run_dir: Annotated[Path, typer.Option("--run-dir", help="Where checkpoints go (last.ckpt).")] = Path("runs/default"),
+    preset: Annotated[str, typer.Option(help=f"Network size: {', '.join(PRESETS)}.")] = "default",
+    stage_steps: Annotated[str, typer.Option("--stage-steps", help="Steps of the three stages: TPSRM, FSM, joint.")] = "2000,4000,30000",
+    batch: Annotated[int, typer.Option(help="Clips per step.")] = 8,
+    crop: Annotated[int, typer.Option(help="Ground-truth crop size in pixels (multiple of 4).")] = 64,
+    frames: Annotated[int, typer.Option("--frames", help="Input frames T per sample (2T-1 ground-truth frames).")] = 4,
+    lr: Annotated[float, typer.Option(help="Adam learning rate at the start of each stage.")] = 4e-4,
+    max_minutes: Annotated[Optional[float], typer.Option("--max-minutes", help="Stop (with a checkpoint) after this long.")] = None,
+    max_steps: Annotated[Optional[int], typer.Option("--max-steps", help="Stop (with a checkpoint) after this many steps in all.")] = None,
+    ckpt_minutes: Annotated[float, typer.Option("--ckpt-minutes", help="Minutes between checkpoints.")] = 10.0,
+    val: Annotated[Optional[list[Path]], typer.Option(help="Frame folder(s) for periodic validation PSNR (repeatable).")] = None,
+    val_every: Annotated[int, typer.Option("--val-every", help="Steps between validations.")] = 500,
+    vgg_weights: Annotated[Optional[Path], typer.Option("--vgg-weights", help="torchvision VGG-19 state dict; enables the VGG loss term.")] = None,
+    release: Annotated[Optional[Path], typer.Option(help="Write fp16 safetensors release weights here at every checkpoint.")] = None,
+    cache_dir: Annotated[Path, typer.Option("--cache-dir", help="Decoded-frame cache.")] = Path.home() / ".cache" / "tpstvsr" / "frames",
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue from RUN_DIR/last.ckpt.")] = False,
+) -> None:
+    """Train the network with the paper's three-stage schedule (resumable)."""
+    from ..training.trainer import train
+
+    if preset not in PRESETS:
+        raise TpstvsrError(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
+    if vgg_weights is not None and not vgg_weights.is_file():
+        raise TpstvsrError(f"VGG weights not found: {vgg_weights}")
+    cfg = TrainConfig(
+        data=data, run_dir=run_dir, preset=preset, cache_dir=cache_dir, stage_steps=_ints(stage_steps, 3),
+        batch=batch, crop=crop, in_frames=frames, lr=lr, max_minutes=max_minutes, max_steps=max_steps,
+        ckpt_minutes=ckpt_minutes, val=val or [], val_every=val_every, vgg_weights=vgg_weights,
+        release=release, device=device, seed=seed,
+    )
+    train(cfg=cfg, resume=resume)

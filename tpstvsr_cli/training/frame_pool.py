@@ -1,0 +1,101 @@
+"""The training pool: every source video or frame folder decoded once into a uint8 .npy cache.
+
+Decoding H.264 on the fly would compete with training for the same 2 cores, so each source is decoded
+once, halved with antialiased bicubic if it is 720p or larger (the data README: big clips are heavily
+compressed, their half-size frames are cleaner ground truth), and stored as [N, H, W, 3] uint8. The
+cache is memory-mapped, so the pool costs page cache rather than process memory.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..errors import TpstvsrError
+from ..frame_folder import IMAGE_SUFFIXES, is_frame_folder, list_frames, read_frame
+from ..models.profiles import resize_frames
+from ..video.reader import read_all_frames
+
+VIDEO_SUFFIXES = {".mp4", ".mkv", ".avi", ".mov", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".ts", ".y4m"}
+
+
+@dataclass
+class Clip:
+    name: str
+    frames: np.ndarray  # [N, H, W, 3] uint8, usually a read-only memmap
+
+
+def discover_sources(paths: list[Path]) -> list[Path]:
+    """Video files and frame folders found under the given paths (recursively), sorted."""
+    found: list[Path] = []
+    for root in map(Path, paths):
+        if not root.exists():
+            raise TpstvsrError(f"training data not found: {root}")
+        if root.is_file():
+            found.append(root)
+            continue
+        for p in sorted(root.rglob("*")):
+            if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES:
+                found.append(p)
+            elif p.is_dir() and is_frame_folder(p):
+                found.append(p)
+        if root.is_dir() and is_frame_folder(root) and root not in found:
+            found.append(root)
+    if not found:
+        raise TpstvsrError(f"no videos or frame folders under: {', '.join(map(str, paths))}")
+    return sorted(set(found))
+
+
+def halve_if_large(frames: np.ndarray, limit: int = 720) -> np.ndarray:
+    """[N, H, W, 3] uint8 -> half size (antialiased bicubic) when min(H, W) >= limit, else unchanged."""
+    n, h, w, _ = frames.shape
+    if min(h, w) < limit:
+        return frames
+    out = np.empty((n, h // 2, w // 2, 3), np.uint8)
+    for i in range(0, n, 16):
+        x = torch.from_numpy(np.ascontiguousarray(frames[i : i + 16])).permute(0, 3, 1, 2).float()
+        y = resize_frames(x, (h // 2, w // 2)).round_().clamp_(0, 255)
+        out[i : i + 16] = y.to(torch.uint8).permute(0, 2, 3, 1).numpy()
+    return out
+
+
+def _decode(source: Path) -> np.ndarray:
+    if source.is_dir():
+        frames = [read_frame(p) for p in list_frames(source)]
+        shapes = {f.shape for f in frames}
+        if len(shapes) != 1:
+            raise TpstvsrError(f"frames of different sizes in {source}")
+        return np.stack(frames)
+    return read_all_frames(source)
+
+
+def _cache_name(source: Path) -> str:
+    st = source.stat()
+    key = f"{source.resolve()}|{st.st_size}|{int(st.st_mtime)}|v1"
+    return f"{source.stem}-{hashlib.sha1(key.encode()).hexdigest()[:12]}.npy"
+
+
+def load_pool(paths: list[Path], cache_dir: Path, min_frames: int, log=print) -> list[Clip]:
+    """Decode (or reuse cached) sources; clips shorter than min_frames are left out."""
+    cache_dir = Path(cache_dir)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    clips = []
+    for source in discover_sources(paths):
+        target = cache_dir / _cache_name(source)
+        if not target.exists():
+            frames = halve_if_large(_decode(source))
+            tmp = target.with_suffix(".part.npy")
+            np.save(tmp, frames)
+            tmp.replace(target)
+            log(f"cached {source.name}: {frames.shape[0]} frames {frames.shape[2]}x{frames.shape[1]}")
+        frames = np.load(target, mmap_mode="r")
+        if frames.shape[0] >= min_frames:
+            clips.append(Clip(source.name, frames))
+    if not clips:
+        raise TpstvsrError(f"no training clip has at least {min_frames} frames")
+    return clips
+
+
+__all__ = ["Clip", "IMAGE_SUFFIXES", "VIDEO_SUFFIXES", "discover_sources", "halve_if_large", "load_pool"]
