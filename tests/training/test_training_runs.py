@@ -1,0 +1,75 @@
+"""A few steps of each stage on the tiny preset, checkpoint/resume equality, release export."""
+
+import numpy as np
+import pytest
+import torch
+
+from tpstvsr_cli.errors import TpstvsrError
+from tpstvsr_cli.training.config import TrainConfig
+from tpstvsr_cli.training.frame_pool import halve_if_large, load_pool
+from tpstvsr_cli.training.samples import make_batch
+from tpstvsr_cli.training.trainer import train
+from tpstvsr_cli.weights import load_model, read_metadata
+
+
+@pytest.fixture(scope="module")
+def frame_dirs(tmp_path_factory):
+    from tpstvsr_cli.frame_folder import write_frame
+
+    root = tmp_path_factory.mktemp("pool")
+    rng = np.random.default_rng(0)
+    base = rng.integers(0, 255, (40, 56, 3), dtype=np.uint8)
+    for name in ("a", "b"):
+        (root / name).mkdir()
+        for t in range(9):  # a texture moving one pixel per frame
+            write_frame(root / name / f"{t:03d}.png", np.roll(base, t, axis=1)[:32, :48])
+    return root
+
+
+def _cfg(frame_dirs, tmp_path, **kw):
+    args = dict(data=[frame_dirs], run_dir=tmp_path / "run", preset="tiny", cache_dir=tmp_path / "cache",
+                stage_steps=(2, 2, 2), batch=2, crop=16, in_frames=3, ckpt_minutes=1e9, val=[frame_dirs / "a"], val_every=3)
+    args.update(kw)
+    return TrainConfig(**args)
+
+
+def test_pool_and_batch_shapes(frame_dirs, tmp_path):
+    clips = load_pool([frame_dirs], tmp_path / "cache", 5, log=lambda *_: None)
+    assert len(clips) == 2 and clips[0].frames.shape == (9, 32, 48, 3)
+    lr, gt = make_batch(clips, np.random.default_rng(0), 3, 3, 16)
+    assert gt.shape == (3, 5, 3, 16, 16) and lr.shape == (3, 3, 3, 4, 4)
+    assert torch.equal(lr, (lr * 255).round() / 255)  # 8-bit input, as in the evaluation protocol
+
+
+def test_halving_rule():
+    assert halve_if_large(np.zeros((2, 720, 1280, 3), np.uint8)).shape == (2, 360, 640, 3)
+    assert halve_if_large(np.zeros((2, 480, 640, 3), np.uint8)).shape == (2, 480, 640, 3)
+
+
+def test_all_stages_run_and_release_loads(frame_dirs, tmp_path):
+    release = tmp_path / "rel.safetensors"
+    torch.set_num_threads(1)
+    result = train(_cfg(frame_dirs, tmp_path, release=release))
+    assert result["stopped"] == "done" and result["step"] == 6 and result["stage"] == 3
+    assert [h["stage"] for h in result["history"]] == ["fsm", "joint"]
+    model, meta = load_model(release)
+    assert meta["preset"] == "tiny" and read_metadata(release)["step"] == "6"
+    assert next(model.parameters()).dtype == torch.float32
+
+
+def test_resume_equals_uninterrupted(frame_dirs, tmp_path):
+    torch.set_num_threads(1)
+    a = train(_cfg(frame_dirs, tmp_path / "a", val=[]))
+    half = train(_cfg(frame_dirs, tmp_path / "b", val=[], max_steps=3))
+    assert half["step"] == 3 and half["stopped"] == "max-steps"
+    b = train(_cfg(frame_dirs, tmp_path / "b", val=[]), resume=True)
+    assert a["step"] == b["step"] == 6
+    sa = torch.load(tmp_path / "a" / "run" / "last.ckpt", weights_only=False)["model"]
+    sb = torch.load(tmp_path / "b" / "run" / "last.ckpt", weights_only=False)["model"]
+    for k in sa:
+        assert torch.equal(sa[k], sb[k]), k
+
+
+def test_resume_without_checkpoint_is_a_clear_error(frame_dirs, tmp_path):
+    with pytest.raises(TpstvsrError, match="no checkpoint"):
+        train(_cfg(frame_dirs, tmp_path), resume=True)
