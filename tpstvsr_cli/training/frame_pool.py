@@ -37,7 +37,7 @@ def discover_sources(paths: list[Path]) -> list[Path]:
             found.append(root)
             continue
         for p in sorted(root.rglob("*")):
-            if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES:
+            if p.is_file() and (p.suffix.lower() in VIDEO_SUFFIXES or p.suffix == ".npy"):
                 found.append(p)
             elif p.is_dir() and is_frame_folder(p):
                 found.append(p)
@@ -83,6 +83,12 @@ def load_pool(paths: list[Path], cache_dir: Path, min_frames: int, log=print) ->
     cache_dir.mkdir(parents=True, exist_ok=True)
     clips = []
     for source in discover_sources(paths):
+        if source.suffix == ".npy":  # a clip bank from scripts/make_trainset.py: [K, F, H, W, 3] uint8
+            bank = np.load(source, mmap_mode="r")
+            for k, frames in enumerate(bank if bank.ndim == 5 else [bank]):
+                if frames.shape[0] >= min_frames:
+                    clips.append(Clip(f"{source.name}[{k}]", frames))
+            continue
         target = cache_dir / _cache_name(source)
         if not target.exists():
             frames = halve_if_large(_decode(source))
