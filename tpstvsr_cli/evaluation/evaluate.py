@@ -146,7 +146,8 @@ def evaluate(
         size = (seq.truth.shape[2], seq.truth.shape[1])
         log(f"{seq.name}: {len(seq.truth)} frames at {size[0]}x{size[1]} from {len(inputs)} at {size[0] // 4}x{size[1] // 4}")
         result = SequenceResult(seq.name, str(seq.path), seq.source_size, size, len(seq.truth))
-        _warm_up(model, inputs, dev, precision)
+        if not results:
+            _warm_up(model, inputs, dev, precision)
         model_frames = upscale_frames(model, inputs, chunk=chunk, overlap=overlap, tile=tile, device=dev, precision=precision)
         result.scores[MODEL] = score_method(model_frames, seq.truth)
         log(f"  model {result.scores[MODEL].psnr:.2f} dB in {result.scores[MODEL].seconds:.1f} s")
