@@ -1,8 +1,9 @@
 """`tpstvsr eval` as a library call: score the model and two classical baselines on sequences under the protocol.
 
 For each sequence: ground truth (sequences.load_sequence) -> input (protocol.downscale_input) -> each method's
-2N-1 output frames, streamed and scored one at a time against the ground truth, so memory holds the ground
-truth and a frame or two per method, not whole outputs. Times count only the methods' own work.
+2N-1 output frames, scored one at a time against the ground truth. The model's and the bicubic baseline's
+frames stream (memory: the ground truth and a window of frames); ffmpeg's are collected first so that its
+time is its own. Times count only the methods' own work, not the scoring.
 """
 
 import time

@@ -48,7 +48,9 @@ _COLUMNS = [("sequence", False), ("method", False), ("PSNR", True), ("SSIM", Tru
 
 
 def build_table(result: EvalResult) -> Table:
-    table = Table(title=f"Luma (BT.601 Y) scores, model: {result.model}", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    # A compact box and collapsed padding keep all nine columns inside an 80-column terminal.
+    table = Table(title=f"Luma (BT.601 Y) scores, model: {result.model}", title_justify="left",
+                  box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     for header, right in _COLUMNS:
         if header == "sequence":  # long names fold; numbers never wrap
             table.add_column(header, overflow="fold", min_width=10, max_width=28)

@@ -45,8 +45,8 @@ def _read_video(path: Path, max_frames: int | None) -> np.ndarray:
                 if max_frames is not None and len(frames) >= max_frames:
                     break
     except TpstvsrError:
-        # Leaving early closes ffmpeg's pipe and ffmpeg then exits with an error; that is expected
-        # once we hold the frames we asked for. Any other failure is the user's to see.
+        # Stopping early closes ffmpeg's pipe mid-write, and a reader may report ffmpeg's exit as a
+        # failure; once we hold the frames we asked for they are good. Any other failure is the user's.
         if max_frames is None or len(frames) < max_frames:
             raise
     if not frames:
