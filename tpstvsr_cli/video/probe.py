@@ -1,8 +1,13 @@
-"""What a video file holds, read from `ffmpeg -i` (the imageio-ffmpeg wheel ships no ffprobe)."""
+"""What a video file holds, read from `ffmpeg -i` (the imageio-ffmpeg wheel ships no ffprobe).
+
+ffmpeg prints a video stream as `Video: CODEC, PIX_FMT(RANGE, COLOUR, FIELD_ORDER), WxH [SAR ..], .. fps, ..`
+where COLOUR is one name when matrix, primaries and transfer agree and `matrix/primaries/transfer` otherwise.
+"""
 
 import re
 import subprocess
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import imageio_ffmpeg
@@ -17,21 +22,115 @@ def ffmpeg_exe() -> str:
 @dataclass(frozen=True)
 class VideoInfo:
     path: Path
-    width: int
+    width: int  # as decoded: already swapped when the file is rotated by +-90 degrees (ffmpeg autorotates)
     height: int
     fps: float
     duration: float | None  # seconds, from the container; None when unknown
     has_audio: bool
+    rate: Fraction | None = None  # the exact frame rate (29.97 -> 30000/1001); None: use fps
+    codec: str = ""
+    pix_fmt: str = ""
+    color_range: str | None = None  # "tv" (limited) or "pc" (full); None when untagged
+    color_matrix: str | None = None  # ffmpeg names: bt709, bt470bg, smpte170m, bt2020nc, ...
+    color_primaries: str | None = None
+    color_transfer: str | None = None
+    field_order: str | None = None  # progressive, tt, bb, tb, bt (ffmpeg's -field_order names)
+    rotation: int = 0  # degrees of the display matrix, as ffmpeg prints it
+    audio_codecs: tuple[str, ...] = ()  # one per audio stream, in file order
+    subtitle_codecs: tuple[str, ...] = ()
+    chapters: int = 0
+
+    @property
+    def audio_streams(self) -> int:
+        return len(self.audio_codecs)
+
+    @property
+    def subtitle_streams(self) -> int:
+        return len(self.subtitle_codecs)
 
     @property
     def frames_estimate(self) -> int | None:
         return None if self.duration is None else max(1, round(self.duration * self.fps))
 
+    @property
+    def frame_rate(self) -> Fraction:
+        return self.rate if self.rate is not None else Fraction(self.fps).limit_denominator(1001)
+
 
 _VIDEO = re.compile(r"Stream #\d+:\d+.*?: Video: (?P<rest>.*)")
-_SIZE = re.compile(r"(?<![0-9a-fA-Fx])(\d{2,5})x(\d{2,5})(?![0-9])")
+_SIZE = re.compile(r"(?<![0-9a-fA-Fx])(\d{1,5})x(\d{1,5})(?![0-9])")
 _FPS = re.compile(r"([\d.]+)(k?) (?:fps|tbr)")
 _DURATION = re.compile(r"Duration: (\d+):(\d+):([\d.]+)")
+_ROTATION = re.compile(r"(?:displaymatrix|Display Matrix): rotation of (-?[\d.]+) degrees", re.IGNORECASE)
+_FIELDS = {"progressive": "progressive", "top first": "tt", "bottom first": "bb",
+           "top coded first (swapped)": "tb", "bottom coded first (swapped)": "bt"}
+# ffmpeg prints rounded rates; these are the NTSC family's exact values.
+_NTSC = {"23.98": Fraction(24000, 1001), "29.97": Fraction(30000, 1001), "47.95": Fraction(48000, 1001),
+         "59.94": Fraction(60000, 1001), "119.88": Fraction(120000, 1001), "14.99": Fraction(15000, 1001)}
+
+
+def _top_level_split(text: str) -> list[str]:
+    """Split on ', ' outside parentheses: 'yuv420p(tv, bt709), 64x48' -> ['yuv420p(tv, bt709)', '64x48']."""
+    parts, depth, cur = [], 0, ""
+    for ch in text:
+        depth += (ch == "(") - (ch == ")")
+        if ch == "," and depth == 0:
+            parts.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
+    return parts + [cur.strip()]
+
+
+def _colour(props: list[str]) -> dict:
+    """The tokens inside PIX_FMT(...) -> range, matrix/primaries/transfer and field order."""
+    out = {}
+    for tok in props:
+        if tok in ("tv", "pc"):
+            out["color_range"] = tok
+        elif tok in _FIELDS:
+            out["field_order"] = _FIELDS[tok]
+        elif re.fullmatch(r"[\w-]+(/[\w-]+/[\w-]+)?", tok):
+            names = tok.split("/") if "/" in tok else [tok] * 3
+            keys = ("color_matrix", "color_primaries", "color_transfer")
+            out.update({k: v for k, v in zip(keys, names) if v not in ("unknown", "reserved", "unspecified")})
+    return out
+
+
+def parse_stream_dump(text: str, path: Path) -> VideoInfo:
+    """VideoInfo from the stderr of `ffmpeg -i path` (kept separate so it can be tested on captured text)."""
+    video = _VIDEO.search(text)
+    if video is None:
+        last = text.strip().splitlines()[-1] if text.strip() else "unknown error"
+        reason = "no video stream" if "Stream #" in text else last
+        raise TpstvsrError(f"cannot read a video from {path}: {reason}")
+    items = _top_level_split(video.group("rest"))
+    codec = items[0].split(" ")[0]
+    pix = re.match(r"([\w]+)(?:\((.*)\))?$", items[1]) if len(items) > 1 else None
+    extra = _colour(_top_level_split(pix.group(2))) if pix and pix.group(2) else {}
+    size = next((m for m in map(_SIZE.match, items[1:]) if m), None) or _SIZE.search(video.group("rest"))
+    if size is None:
+        raise TpstvsrError(f"cannot tell the frame size of {path}")
+    fps_match = _FPS.search(video.group("rest"))
+    fps, rate = 25.0, None
+    if fps_match:
+        fps = float(fps_match.group(1)) * (1000 if fps_match.group(2) else 1)
+        rate = _NTSC.get(fps_match.group(1)) or Fraction(fps_match.group(1)).limit_denominator(1001)
+    dur = _DURATION.search(text)
+    duration = int(dur.group(1)) * 3600 + int(dur.group(2)) * 60 + float(dur.group(3)) if dur else None
+    # Side data follows the first video stream; only that stream's display matrix matters.
+    after_video = text[video.end():]
+    next_stream = after_video.find("Stream #")
+    rot = _ROTATION.search(after_video if next_stream < 0 else after_video[:next_stream])
+    rotation = round(float(rot.group(1))) if rot else 0
+    w, h = int(size.group(1)), int(size.group(2))
+    if rotation % 180 != 0:
+        w, h = h, w  # ffmpeg autorotates while decoding
+    audio = tuple(re.findall(r"Stream #\d+:\d+.*?: Audio: ([\w-]+)", text))
+    subs = tuple(re.findall(r"Stream #\d+:\d+.*?: Subtitle: ([\w-]+)", text))
+    return VideoInfo(path, w, h, fps, duration, bool(audio), rate=rate, codec=codec, pix_fmt=pix.group(1) if pix else "",
+                     rotation=rotation, audio_codecs=audio, subtitle_codecs=subs,
+                     chapters=len(re.findall(r"Chapter #\d+:\d+", text)), **extra)
 
 
 def probe(path: Path) -> VideoInfo:
@@ -41,18 +140,4 @@ def probe(path: Path) -> VideoInfo:
     if not path.is_file():
         raise TpstvsrError(f"not a file: {path}")
     proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path)], capture_output=True, text=True, errors="replace")
-    text = proc.stderr
-    video = _VIDEO.search(text)
-    if video is None:
-        last = text.strip().splitlines()[-1] if text.strip() else "unknown error"
-        reason = "no video stream" if "Stream #" in text else last
-        raise TpstvsrError(f"cannot read a video from {path}: {reason}")
-    rest = video.group("rest")
-    size = _SIZE.search(rest)
-    if size is None:
-        raise TpstvsrError(f"cannot tell the frame size of {path}")
-    fps_match = _FPS.search(rest)
-    fps = float(fps_match.group(1)) * (1000 if fps_match.group(2) else 1) if fps_match else 25.0
-    dur = _DURATION.search(text)
-    duration = int(dur.group(1)) * 3600 + int(dur.group(2)) * 60 + float(dur.group(3)) if dur else None
-    return VideoInfo(path, int(size.group(1)), int(size.group(2)), fps, duration, ": Audio:" in text)
+    return parse_stream_dump(proc.stderr, path)

@@ -8,37 +8,56 @@ import ffmpeg
 import numpy as np
 
 from ..errors import TpstvsrError
+from .colour import ColourSpec, source_colour
 from .probe import VideoInfo, ffmpeg_exe, probe
+
+
+class StderrTail:
+    """Drains a process's stderr on a thread (so ffmpeg never blocks on a full pipe), keeping the last lines."""
+
+    def __init__(self, stream, keep: int = 20):
+        self.lines: list[str] = []
+        self._keep = keep
+        self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _read(self, stream) -> None:
+        for line in stream:
+            self.lines.append(line.decode("utf-8", "replace").rstrip())
+            del self.lines[: -self._keep]
+
+    def text(self, last: int = 3) -> str:
+        self._thread.join(timeout=5)
+        return "; ".join(line for line in self.lines[-last:] if line)
 
 
 class VideoReader:
     """`with VideoReader(path) as r: for frame in r: ...` yields [H, W, 3] uint8 RGB arrays.
 
-    Reads exactly W*H*3 bytes per frame; stderr is drained on a thread so ffmpeg never blocks on it,
-    and its last lines become the error message if decoding fails.
+    Reads exactly W*H*3 bytes per frame. YUV becomes RGB with the source's own matrix and range
+    (colour.source_colour), not swscale's BT.601 default; rotated files come out upright (ffmpeg
+    autorotates, and probe reports the rotated size).
     """
 
-    def __init__(self, path: Path, info: VideoInfo | None = None):
-        self.info = info or probe(path)
+    def __init__(self, path: Path, info: VideoInfo | None = None, colour: ColourSpec | None = None):
         self.path = Path(path)
+        self.info = info or probe(self.path)
+        self.colour = colour or source_colour(self.info)
+        self.frames_read = 0
+        self._eof = False
         self._proc: subprocess.Popen | None = None
-        self._stderr: list[str] = []
 
     def __enter__(self) -> "VideoReader":
         cmd = (
             ffmpeg.input(str(self.path))
+            .video.filter("scale", **self.colour.decode_filter())
             .output("pipe:", format="rawvideo", pix_fmt="rgb24")
             .global_args("-nostdin", "-hide_banner", "-loglevel", "error")
             .compile(cmd=ffmpeg_exe())
         )
         self._proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self._drain = threading.Thread(target=self._read_stderr, daemon=True)
-        self._drain.start()
+        self._stderr = StderrTail(self._proc.stderr)
         return self
-
-    def _read_stderr(self) -> None:
-        for line in self._proc.stderr:
-            self._stderr.append(line.decode("utf-8", "replace").rstrip())
 
     def __iter__(self):
         w, h = self.info.width, self.info.height
@@ -46,16 +65,19 @@ class VideoReader:
         while True:
             buf = self._proc.stdout.read(nbytes)
             if len(buf) < nbytes:
+                self._eof = True
                 break
+            self.frames_read += 1
             yield np.frombuffer(buf, np.uint8).reshape(h, w, 3)
 
     def __exit__(self, *exc) -> None:
         self._proc.stdout.close()
+        if exc[0] is not None or not self._eof:
+            self._proc.kill()  # the caller stopped early: don't wait for the decode to finish
         code = self._proc.wait()
-        self._drain.join()
-        if code != 0 and exc[0] is None:
-            tail = "; ".join(self._stderr[-3:]) or f"exit code {code}"
-            raise TpstvsrError(f"ffmpeg failed decoding {self.path}: {tail}")
+        tail = self._stderr.text()
+        if code != 0 and exc[0] is None and self._eof:
+            raise TpstvsrError(f"ffmpeg failed decoding {self.path}: {tail or f'exit code {code}'}")
 
 
 def read_all_frames(path: Path) -> np.ndarray:

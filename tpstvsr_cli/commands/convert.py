@@ -1,0 +1,63 @@
+"""`tpstvsr upscale`, `tpstvsr batch`, `tpstvsr bench`: parse options, call one library function each."""
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from ..cli import app
+from ..errors import TpstvsrError
+
+_err = Console(stderr=True)
+
+Weights = Annotated[Optional[Path], typer.Option("--weights", help="Weights file (.safetensors); default: the weights shipped with tpstvsr.")]
+Device = Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N.")]
+Precision = Annotated[str, typer.Option("--precision", help="auto (fp16/bf16 on a GPU, fp32 on the CPU), fp32, fp16 or bf16.")]
+Chunk = Annotated[int, typer.Option("--chunk", help="Input frames whose outputs each network pass supplies.")]
+Overlap = Annotated[int, typer.Option("--overlap", help="Context frames the network also sees on each side of a chunk (outputs discarded), hiding seams between chunks.")]
+Tile = Annotated[Optional[int], typer.Option("--tile", help="Split frames into overlapping tiles of this many input pixels (for large frames or small GPUs); default: whole frames.")]
+TileOverlap = Annotated[int, typer.Option("--tile-overlap", help="Input pixels shared by neighbouring tiles.")]
+Fps = Annotated[float, typer.Option("--fps", help="Frame rate of a frame-folder input.")]
+Codec = Annotated[Optional[str], typer.Option("--codec", help="Video encoder (default libx264; libvpx-vp9 for .webm).")]
+Crf = Annotated[int, typer.Option("--crf", help="Constant-quality level of the encoder (lower is better and bigger).")]
+EncPreset = Annotated[Optional[str], typer.Option("--preset", help="Encoder speed preset, e.g. libx264's ultrafast .. veryslow.")]
+PixFmt = Annotated[str, typer.Option("--pix-fmt", help="Output pixel format.")]
+EncOpt = Annotated[Optional[list[str]], typer.Option("--encoder-opt", help="Further ffmpeg output option KEY=VALUE, e.g. tune=film (repeatable).")]
+Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace an existing output.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+
+
+def encoder_options(codec, crf, preset, pix_fmt, opts):
+    from ..video.writer import EncoderOptions
+
+    extra = {}
+    for item in opts or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise TpstvsrError(f"--encoder-opt expects KEY=VALUE, got {item!r}")
+        extra[key.strip().lstrip("-")] = value
+    return EncoderOptions(codec=codec, crf=crf, preset=preset, pix_fmt=pix_fmt, extra=extra)
+
+
+def _warn(msg: str) -> None:
+    _err.print(f"[yellow]warning:[/] {msg}", highlight=False, soft_wrap=True)
+
+
+@app.command("upscale")
+def upscale_command(
+    input: Annotated[Path, typer.Argument(help="A video file, or a folder of frames (PNG/JPG, natural order).")],
+    output: Annotated[Path, typer.Argument(help="A video file (container from the extension), or a folder for 00000000.png, ...")],
+    weights: Weights = None, device: Device = "auto", precision: Precision = "auto",
+    chunk: Chunk = 8, overlap: Overlap = 2, tile: Tile = None, tile_overlap: TileOverlap = 16, fps: Fps = 25.0,
+    codec: Codec = None, crf: Crf = 18, preset: EncPreset = None, pix_fmt: PixFmt = "yuv420p", encoder_opt: EncOpt = None,
+    overwrite: Overwrite = False, quiet: Quiet = False,
+) -> None:
+    """Convert a video to twice the frame rate and four times the width and height."""
+    from ..upscale import upscale
+
+    result = upscale(input=input, output=output, weights=weights, device=device, precision=precision, chunk=chunk,
+                     overlap=overlap, tile=tile, tile_overlap=tile_overlap, fps=fps, overwrite=overwrite, quiet=quiet,
+                     encoder=encoder_options(codec, crf, preset, pix_fmt, encoder_opt), on_warning=_warn)
+    if not quiet:
+        _err.print(f"wrote {result.output}: {result.frames_out} frames from {result.frames_in} in {result.seconds:.1f} s", highlight=False)
