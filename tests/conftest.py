@@ -1,5 +1,97 @@
-"""Shared fixtures. Tests run on 2 shared cores: one torch thread, tiny networks, tiny generated clips."""
+"""Shared fixtures. Tests run on 2 shared cores: one torch thread, tiny networks, tiny generated clips.
 
+Clips come from ffmpeg's lavfi sources (testsrc2 / mandelbrot pictures, sine audio), so no test needs
+files from outside the repository.
+"""
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
 import torch
 
+from tpstvsr_cli.video.probe import ffmpeg_exe
+
 torch.set_num_threads(1)
+
+SHARED_SMOKE = Path(__file__).resolve().parents[2] / "shared" / "data" / "smoke"
+
+
+def ffmpeg(*args: str) -> None:
+    """Run the bundled ffmpeg; a failure shows its stderr."""
+    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+def make_clip(path: Path, size: str = "64x48", frames: int = 12, rate: str = "25", audio: bool = True,
+              source: str = "testsrc2", extra: tuple[str, ...] = (), pix_fmt: str = "yuv420p") -> Path:
+    """A generated clip of exactly `frames` frames at `rate`, with sine audio of the same duration."""
+    args = ["-f", "lavfi", "-i", f"{source}=s={size}:r={rate}"]
+    if audio:
+        args += ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"]
+    args += ["-frames:v", str(frames), "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", pix_fmt]
+    if audio:
+        args += ["-c:a", "aac", "-shortest"]
+    ffmpeg(*args, *extra, str(path))
+    return path
+
+
+def write_rgb_video(path: Path, frames: np.ndarray, rate: int, matrix: str, range_: str, extra: tuple[str, ...] = ()) -> Path:
+    """Encode known RGB frames [N, H, W, 3] with an explicit matrix and range, independently of the code
+    under test: the scale filter converts, setparams tags."""
+    n, h, w, _ = frames.shape
+    scale_matrix = {"bt470bg": "bt470bg", "smpte170m": "smpte170m"}.get(matrix, matrix)
+    vf = (f"scale=out_color_matrix={scale_matrix}:out_range={range_}:flags=accurate_rnd+full_chroma_int,"
+          f"setparams=colorspace={matrix}:range={range_}")
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24",
+           "-s", f"{w}x{h}", "-framerate", str(rate), "-i", "pipe:", "-vf", vf, "-c:v", "libx264", "-qp", "0",
+           "-pix_fmt", "yuv444p", *extra, str(path)]
+    proc = subprocess.run(cmd, input=frames.tobytes(), capture_output=True)
+    assert proc.returncode == 0, proc.stderr.decode()
+    return path
+
+
+@pytest.fixture(scope="session")
+def clips(tmp_path_factory) -> Path:
+    """A folder of small generated clips shared by the converter tests."""
+    root = tmp_path_factory.mktemp("clips")
+    make_clip(root / "testsrc.mp4")
+    make_clip(root / "odd.mkv", size="37x29", frames=7, source="mandelbrot", pix_fmt="yuv444p")  # odd: no 4:2:0
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_weights(tmp_path_factory) -> Path:
+    """Release weights of an untrained tiny network (bicubic + frame averaging: fast and predictable)."""
+    from tpstvsr_cli.models import build_model
+    from tpstvsr_cli.weights import save_release
+
+    path = tmp_path_factory.mktemp("weights") / "tiny.safetensors"
+    save_release(build_model("tiny"), "tiny", path)
+    return path
+
+
+# The helpers as fixtures: test modules cannot import conftest (tests/ is not a package).
+@pytest.fixture(scope="session")
+def run_ffmpeg():
+    return ffmpeg
+
+
+@pytest.fixture(scope="session")
+def clip_maker():
+    return make_clip
+
+
+@pytest.fixture(scope="session")
+def rgb_video():
+    return write_rgb_video
+
+
+@pytest.fixture(scope="session")
+def smoke_dir() -> Path:
+    """../shared/data/smoke, or a skip when this checkout has no shared data."""
+    if not SHARED_SMOKE.is_dir():
+        pytest.skip("no ../shared/data/smoke here")
+    return SHARED_SMOKE

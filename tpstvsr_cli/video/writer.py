@@ -64,11 +64,17 @@ class VideoWriter:
         if self.path.suffix.lower() in (".mp4", ".m4v", ".mov"):
             kwargs["movflags"] = "+faststart"  # index at the front: plays while downloading
         kwargs.update(opt.extra)
-        return (
+        cmd = (
             ffmpeg.output(*streams, str(self.path), **kwargs)
             .global_args("-nostdin", "-hide_banner", "-loglevel", "error", "-y")
             .compile(cmd=ffmpeg_exe())
         )
+        if self.source is not None and self.plan is not None and not side_streams(ffmpeg.input("x"), self.plan)[0]:
+            # No stream comes from the source, so ffmpeg-python left it out; it is still input 1 for
+            # -map_metadata / -map_chapters.
+            at = cmd.index("pipe:") + 1
+            cmd[at:at] = ["-i", str(self.source.path)]
+        return cmd
 
     def __enter__(self) -> "VideoWriter":
         self._proc = subprocess.Popen(self.command(), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
