@@ -73,3 +73,19 @@ def test_resume_equals_uninterrupted(frame_dirs, tmp_path):
 def test_resume_without_checkpoint_is_a_clear_error(frame_dirs, tmp_path):
     with pytest.raises(TpstvsrError, match="no checkpoint"):
         train(_cfg(frame_dirs, tmp_path), resume=True)
+
+
+def test_temporal_stride_takes_every_sth_frame():
+    from tpstvsr_cli.training.frame_pool import Clip
+    from tpstvsr_cli.training.samples import draw_sample
+
+    frames = np.zeros((20, 8, 8, 3), np.uint8)
+    frames[:, :, :, 0] = np.arange(20)[:, None, None]  # frame index in the red channel
+    rng = np.random.default_rng(3)
+    steps = set()
+    for _ in range(40):
+        win = draw_sample([Clip("c", frames)], rng, 5, 8, max_stride=3)
+        d = np.abs(np.diff(win[:, 0, 0, 0].astype(int)))
+        assert len(set(d)) == 1  # evenly spaced (time reversal allowed)
+        steps.add(int(d[0]))
+    assert steps == {1, 2, 3}

@@ -30,6 +30,7 @@ def train_command(
     batch: Annotated[int, typer.Option(help="Clips per step.")] = 8,
     crop: Annotated[int, typer.Option(help="Ground-truth crop size in pixels (multiple of 4).")] = 64,
     frames: Annotated[int, typer.Option("--frames", help="Input frames T per sample (2T-1 ground-truth frames).")] = 4,
+    max_stride: Annotated[int, typer.Option("--max-stride", help="Draw a temporal stride from 1..N per sample (larger motion).")] = 1,
     lr: Annotated[float, typer.Option(help="Adam learning rate at the start of each stage.")] = 4e-4,
     max_minutes: Annotated[Optional[float], typer.Option("--max-minutes", help="Stop (with a checkpoint) after this long.")] = None,
     max_steps: Annotated[Optional[int], typer.Option("--max-steps", help="Stop (with a checkpoint) after this many steps in all.")] = None,
@@ -52,7 +53,7 @@ def train_command(
         raise TpstvsrError(f"VGG weights not found: {vgg_weights}")
     cfg = TrainConfig(
         data=data, run_dir=run_dir, preset=preset, cache_dir=cache_dir, stage_steps=_ints(stage_steps, 3),
-        batch=batch, crop=crop, in_frames=frames, lr=lr, max_minutes=max_minutes, max_steps=max_steps,
+        batch=batch, crop=crop, in_frames=frames, max_stride=max_stride, lr=lr, max_minutes=max_minutes, max_steps=max_steps,
         ckpt_minutes=ckpt_minutes, val=val or [], val_every=val_every, vgg_weights=vgg_weights,
         release=release, device=device, seed=seed,
     )

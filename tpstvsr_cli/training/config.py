@@ -17,6 +17,7 @@ class TrainConfig:
     batch: int = 8
     crop: int = 64  # ground-truth crop (multiple of 4); the input is crop/4
     in_frames: int = 4  # T; the sample has 2T-1 ground-truth frames (7 as in the paper)
+    max_stride: int = 1  # temporal stride drawn from 1..max_stride per sample (larger motion)
     lr: float = 4e-4
     lr_milestones: tuple[float, ...] = (0.5, 0.8)  # fractions of each stage where lr is multiplied by 0.2
     max_minutes: float | None = None

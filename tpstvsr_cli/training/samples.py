@@ -2,7 +2,9 @@
 
 The input is the T even frames (0, 2, ...) downscaled 4x with antialiased bicubic and rounded to 8 bits,
 exactly the evaluation protocol's degradation. Augmentation: random crop, horizontal/vertical flips,
-90-degree rotations (crops are square) and time reversal. All randomness comes from one numpy Generator,
+90-degree rotations (crops are square), time reversal, and a random temporal stride (every s-th frame,
+s <= max_stride) so the network also sees the larger motion of low-frame-rate footage.
+All randomness comes from one numpy Generator,
 whose state the checkpoint stores, so a resumed run draws the same samples as an uninterrupted one.
 """
 
@@ -13,15 +15,19 @@ from ..models.profiles import degrade_clip
 from .frame_pool import Clip
 
 
-def draw_sample(clips: list[Clip], rng: np.random.Generator, frames: int, crop: int) -> np.ndarray:
+def draw_sample(clips: list[Clip], rng: np.random.Generator, frames: int, crop: int, max_stride: int = 1) -> np.ndarray:
     """One augmented ground-truth window [frames, crop, crop, 3] uint8."""
     weights = np.array([max(c.frames.shape[0] - frames + 1, 1) for c in clips], np.float64) ** 0.5
     clip = clips[rng.choice(len(clips), p=weights / weights.sum())]
     n, h, w, _ = clip.frames.shape
     size = min(crop, h, w)
-    t0 = rng.integers(0, n - frames + 1)
+    stride = 1
+    if max_stride > 1:
+        stride = int(rng.integers(1, max(1, min(max_stride, (n - 1) // (frames - 1))) + 1))
+    span = (frames - 1) * stride + 1
+    t0 = rng.integers(0, n - span + 1)
     y0, x0 = rng.integers(0, h - size + 1), rng.integers(0, w - size + 1)
-    win = np.asarray(clip.frames[t0 : t0 + frames, y0 : y0 + size, x0 : x0 + size])
+    win = np.asarray(clip.frames[t0 : t0 + span : stride, y0 : y0 + size, x0 : x0 + size])
     if size < crop:  # a clip smaller than the crop: reflect-pad up to it
         win = np.pad(win, ((0, 0), (0, crop - size), (0, crop - size), (0, 0)), mode="reflect")
     if rng.random() < 0.5:
@@ -34,10 +40,10 @@ def draw_sample(clips: list[Clip], rng: np.random.Generator, frames: int, crop: 
     return np.ascontiguousarray(win)
 
 
-def make_batch(clips: list[Clip], rng: np.random.Generator, batch: int, in_frames: int, crop: int) -> tuple[torch.Tensor, torch.Tensor]:
+def make_batch(clips: list[Clip], rng: np.random.Generator, batch: int, in_frames: int, crop: int, max_stride: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
     """(lr [B, T, 3, crop/4, crop/4], gt [B, 2T-1, 3, crop, crop]) as float 0..1."""
     gt_frames = 2 * in_frames - 1
-    gt = np.stack([draw_sample(clips, rng, gt_frames, crop) for _ in range(batch)])
+    gt = np.stack([draw_sample(clips, rng, gt_frames, crop, max_stride) for _ in range(batch)])
     gt = torch.from_numpy(gt).permute(0, 1, 4, 2, 3).float().div_(255)
     lr = degrade_clip(gt).mul_(255).round_().clamp_(0, 255).div_(255)
     return lr, gt

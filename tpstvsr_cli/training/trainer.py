@@ -121,7 +121,7 @@ def train(cfg: TrainConfig, resume: bool = False, console: Console | None = None
                     break
                 for group in opt.param_groups:
                     group["lr"] = stage_lr(cfg, stage, stage_step)
-                lr_clip, gt = make_batch(clips, rng, cfg.batch, cfg.in_frames, cfg.crop)
+                lr_clip, gt = make_batch(clips, rng, cfg.batch, cfg.in_frames, cfg.crop, cfg.max_stride)
                 with amp:
                     loss, terms = _stage_loss(net, stage, lr_clip.to(device), gt.to(device), vgg)
                 opt.zero_grad(set_to_none=True)
