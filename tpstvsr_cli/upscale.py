@@ -37,7 +37,8 @@ class UpscaleResult:
 
 class FpsColumn(ProgressColumn):
     def render(self, task):
-        return TextColumn("").render(task) if task.speed is None else f"{task.speed:.1f} fps"
+        unit = task.fields.get("unit", "fps")
+        return TextColumn("").render(task) if task.speed is None else f"{task.speed:.1f} {unit}"
 
 
 def progress_bar(quiet: bool = False) -> Progress:

@@ -61,3 +61,25 @@ def upscale_command(
                      encoder=encoder_options(codec, crf, preset, pix_fmt, encoder_opt), on_warning=_warn)
     if not quiet:
         _err.print(f"wrote {result.output}: {result.frames_out} frames from {result.frames_in} in {result.seconds:.1f} s", highlight=False)
+
+
+@app.command("batch")
+def batch_command(
+    in_dir: Annotated[Path, typer.Argument(help="Folder of videos.")],
+    out_dir: Annotated[Path, typer.Argument(help="Where the converted videos go, in the same layout.")],
+    recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Also convert videos in subfolders.")] = False,
+    ext: Annotated[Optional[str], typer.Option("--ext", help="Output container, e.g. mp4 (default: keep each file's).")] = None,
+    weights: Weights = None, device: Device = "auto", precision: Precision = "auto",
+    chunk: Chunk = 8, overlap: Overlap = 2, tile: Tile = None, tile_overlap: TileOverlap = 16,
+    codec: Codec = None, crf: Crf = 18, preset: EncPreset = None, pix_fmt: PixFmt = "yuv420p", encoder_opt: EncOpt = None,
+    quiet: Quiet = False,
+) -> None:
+    """Convert every video in a folder; skip finished ones, keep going past failures, exit 1 if any failed."""
+    from ..batch import batch, print_report
+
+    outcomes = batch(in_dir=in_dir, out_dir=out_dir, recursive=recursive, ext=ext, weights=weights, device=device,
+                     precision=precision, chunk=chunk, overlap=overlap, tile=tile, tile_overlap=tile_overlap,
+                     encoder=encoder_options(codec, crf, preset, pix_fmt, encoder_opt), quiet=quiet, on_warning=_warn)
+    print_report(outcomes, in_dir)
+    if any(o.status == "failed" for o in outcomes):
+        raise typer.Exit(1)

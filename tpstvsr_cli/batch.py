@@ -1,0 +1,107 @@
+"""`tpstvsr batch`: convert every video in a folder, mirroring its layout, surviving bad files.
+
+An output that exists is complete (upscale renames into place only at the end), and is checked against
+its source's duration before it is skipped; one that fails the check is converted again.
+"""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from .errors import TpstvsrError
+from .inference import resolve_device, resolve_precision
+from .upscale import load_network, progress_bar, upscale
+from .video.endpoints import PARTIAL, VIDEO_SUFFIXES
+from .video.probe import probe
+from .video.writer import EncoderOptions
+
+
+@dataclass
+class FileOutcome:
+    input: Path
+    output: Path
+    status: str  # "converted", "skipped" or "failed"
+    frames: int | None = None
+    seconds: float = 0.0
+    reason: str = ""
+
+
+def find_videos(in_dir: Path, recursive: bool) -> list[Path]:
+    pattern = "**/*" if recursive else "*"
+    return sorted(p for p in in_dir.glob(pattern)
+                  if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES and PARTIAL not in p.name)
+
+
+def is_complete(source: Path, output: Path) -> bool:
+    """The output exists, decodes as a video, and lasts as long as the source (within two frames)."""
+    if not output.is_file():
+        return False
+    try:
+        src, out = probe(source), probe(output)
+    except TpstvsrError:
+        return False
+    if src.duration is None or out.duration is None:
+        return True
+    return abs(src.duration - out.duration) <= 2 / src.fps
+
+
+def batch(in_dir: Path, out_dir: Path, *, recursive: bool = False, ext: str | None = None, weights: Path | None = None,
+          model=None, device: str = "auto", precision: str = "auto", chunk: int = 8, overlap: int = 2,
+          tile: int | None = None, tile_overlap: int = 16, encoder: EncoderOptions | None = None, quiet: bool = False,
+          on_warning: Callable[[str], None] | None = None) -> list[FileOutcome]:
+    """Convert each video under IN_DIR to the same relative path under OUT_DIR (suffix `ext` if given)."""
+    in_dir, out_dir = Path(in_dir), Path(out_dir)
+    if not in_dir.is_dir():
+        raise TpstvsrError(f"not a folder: {in_dir}")
+    if out_dir.resolve() == in_dir.resolve():
+        raise TpstvsrError("the output folder must differ from the input folder")
+    videos = [v for v in find_videos(in_dir, recursive) if out_dir.resolve() not in v.resolve().parents]
+    if not videos:
+        raise TpstvsrError(f"no videos in {in_dir}" + ("" if recursive else " (use --recursive for subfolders)"))
+    if ext is not None and not ext.startswith("."):
+        ext = "." + ext
+    dev = resolve_device(device)
+    net = model if model is not None else load_network(weights, dev, resolve_precision(precision, dev))
+    outcomes: list[FileOutcome] = []
+    with progress_bar(quiet) as bar:
+        overall = bar.add_task("files", total=len(videos), unit="files/s")
+        for video in videos:
+            rel = video.relative_to(in_dir)
+            out = out_dir / (rel.with_suffix(ext) if ext else rel)
+            start = time.perf_counter()
+            if is_complete(video, out):
+                outcomes.append(FileOutcome(video, out, "skipped", reason="output already complete"))
+            else:
+                try:
+                    out.parent.mkdir(parents=True, exist_ok=True)
+                    result = upscale(video, out, model=net, device=str(dev), precision=precision, chunk=chunk,
+                                     overlap=overlap, tile=tile, tile_overlap=tile_overlap, encoder=encoder,
+                                     overwrite=True, progress=bar, on_warning=on_warning)
+                    outcomes.append(FileOutcome(video, out, "converted", result.frames_out, result.seconds))
+                except (TpstvsrError, OSError, RuntimeError, ValueError) as exc:  # one bad file must not stop the rest
+                    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                    outcomes.append(FileOutcome(video, out, "failed", seconds=time.perf_counter() - start, reason=reason))
+            bar.advance(overall)
+    return outcomes
+
+
+def report_table(outcomes: list[FileOutcome], root: Path) -> Table:
+    table = Table(title="tpstvsr batch")
+    for col, justify in (("file", "left"), ("status", "left"), ("frames", "right"), ("time", "right"), ("reason", "left")):
+        table.add_column(col, justify=justify, overflow="fold")
+    colours = {"converted": "green", "skipped": "cyan", "failed": "red"}
+    for o in outcomes:
+        table.add_row(str(o.input.relative_to(root)), f"[{colours[o.status]}]{o.status}[/]",
+                      "" if o.frames is None else str(o.frames), f"{o.seconds:.1f} s" if o.seconds else "", o.reason)
+    return table
+
+
+def print_report(outcomes: list[FileOutcome], root: Path, console: Console | None = None) -> None:
+    console = console or Console()
+    console.print(report_table(outcomes, root))
+    failed = sum(o.status == "failed" for o in outcomes)
+    console.print(f"{len(outcomes) - failed} of {len(outcomes)} file(s) done, {failed} failed", highlight=False)
