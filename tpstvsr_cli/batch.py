@@ -65,7 +65,7 @@ def batch(in_dir: Path, out_dir: Path, *, recursive: bool = False, ext: str | No
     if ext is not None and not ext.startswith("."):
         ext = "." + ext
     dev = resolve_device(device)
-    net = model if model is not None else load_network(weights, dev, resolve_precision(precision, dev))
+    net = model if model is not None else load_network(weights, dev, resolve_precision(precision, dev))[0]
     outcomes: list[FileOutcome] = []
     with progress_bar(quiet) as bar:
         overall = bar.add_task("files", total=len(videos), unit="files/s")

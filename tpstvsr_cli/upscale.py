@@ -103,13 +103,13 @@ def run_pipeline(frames: Callable[[], Iterable[np.ndarray]], network: Callable[[
             stage.join(timeout=30)
 
 
-def load_network(weights: Path | None, device: torch.device, dtype: torch.dtype):
+def load_network(weights: Path | None, device: torch.device, dtype: torch.dtype) -> tuple:
+    """(model, metadata) from a weights file (None: the shipped default weights)."""
     from .weights import load_model
 
     # Half precision on a GPU: convert the weights (faster than autocast). On the CPU keep fp32 weights
     # and let autocast run bf16 where asked.
-    model, _ = load_model(weights, device=device, dtype=dtype if device.type == "cuda" else torch.float32)
-    return model
+    return load_model(weights, device=device, dtype=dtype if device.type == "cuda" else torch.float32)
 
 
 def upscale(input: Path, output: Path, *, weights: Path | None = None, model=None, device: str = "auto",
@@ -130,7 +130,7 @@ def upscale(input: Path, output: Path, *, weights: Path | None = None, model=Non
     source = open_source(input, fps)
     dev = resolve_device(device)
     dtype = resolve_precision(precision, dev)
-    net = model if model is not None else load_network(weights, dev, dtype)
+    net = model if model is not None else load_network(weights, dev, dtype)[0]
     to_video = is_video_path(output)
     sink = VideoSink(output, source, encoder or EncoderOptions(), overwrite) if to_video else FolderSink(output, overwrite)
     warn = on_warning or (lambda msg: None)

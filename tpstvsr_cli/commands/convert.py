@@ -83,3 +83,27 @@ def batch_command(
     print_report(outcomes, in_dir)
     if any(o.status == "failed" for o in outcomes):
         raise typer.Exit(1)
+
+
+@app.command("bench")
+def bench_command(
+    sizes: Annotated[str, typer.Option("--sizes", help="Synthetic input sizes WxH, comma-separated.")] = "320x180,640x360",
+    input: Annotated[Optional[Path], typer.Option("--input", help="Time this video instead of synthetic clips.")] = None,
+    frames: Annotated[int, typer.Option("--frames", help="Input frames per clip.")] = 8,
+    weights: Weights = None,
+    preset: Annotated[Optional[str], typer.Option("--preset", help="Time random weights of this network preset (default, paper, tiny) instead of a weights file.")] = None,
+    device: Device = "auto", precision: Precision = "auto", chunk: Chunk = 8, overlap: Overlap = 2, tile: Tile = None,
+    reference: Annotated[bool, typer.Option("--reference/--no-reference", help="Also time ffmpeg's lanczos + minterpolate.")] = True,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Measure decode, network, encode and end-to-end speed and peak memory on this machine."""
+    import json
+
+    from ..bench import bench, bench_table
+
+    result = bench(sizes=sizes, input=input, frames=frames, weights=weights, preset=preset, device=device,
+                   precision=precision, chunk=chunk, overlap=overlap, tile=tile, reference=reference)
+    if json_out:
+        typer.echo(json.dumps(result, indent=2))
+    else:
+        Console().print(bench_table(result))

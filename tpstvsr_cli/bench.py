@@ -1,0 +1,207 @@
+"""`tpstvsr bench`: the speed a user will see on this machine, stage by stage and end to end.
+
+For each clip (synthetic testsrc2 at the chosen sizes, or --input): decode, network and encode are timed
+separately on the same frames, then the whole threaded converter end to end; ffmpeg's lanczos scaling +
+minterpolate (motion-compensated) on the same clip is the classical reference. Frames per second count
+OUTPUT frames (2N-1 network, 2N encode / end to end) except decode (input frames); megapixels per second
+count the pixels of those frames.
+"""
+
+import os
+import platform
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from .errors import TpstvsrError
+from .inference import resolve_device, resolve_precision, upscale_frames
+from .models import PRESETS, build_model
+from .models.presets import count_parameters
+from .upscale import load_network, upscale
+from .video.colour import source_colour
+from .video.probe import ffmpeg_exe, probe
+from .video.reader import VideoReader
+from .video.writer import EncoderOptions, VideoWriter
+
+
+@dataclass
+class BenchRow:
+    clip: str
+    size: str
+    frames_in: int
+    decode_fps: float
+    decode_mps: float
+    network_fps: float
+    network_mps: float
+    encode_fps: float
+    encode_mps: float
+    end_to_end_fps: float
+    end_to_end_mps: float
+    ffmpeg_reference_fps: float | None
+    peak_host_mib: float
+    peak_gpu_mib: float | None
+
+
+class PeakRss:
+    """Samples this process's resident memory every 20 ms (ru_maxrss cannot be reset between runs)."""
+
+    def __init__(self):
+        self.peak, self._stop = 0, threading.Event()
+
+    def _rss(self) -> int:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+    def _run(self):
+        while not self._stop.wait(0.02):
+            self.peak = max(self.peak, self._rss())
+
+    def __enter__(self):
+        self.peak = self._rss()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.machine()
+
+
+def parse_sizes(text: str) -> list[tuple[int, int]]:
+    try:
+        sizes = [tuple(int(v) for v in item.lower().split("x")) for item in text.split(",") if item.strip()]
+    except ValueError:
+        sizes = []
+    if not sizes or any(len(s) != 2 or min(s) < 8 for s in sizes):
+        raise TpstvsrError(f"--sizes expects WxH[,WxH...] with sides of at least 8, e.g. 320x180,640x360; got {text!r}")
+    return sizes
+
+
+def synthetic_clip(folder: Path, width: int, height: int, frames: int) -> Path:
+    path = folder / f"testsrc2_{width}x{height}.mp4"
+    cmd = [ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i", f"testsrc2=s={width}x{height}:r=25",
+           "-f", "lavfi", "-i", "sine=frequency=440", "-frames:v", str(frames), "-shortest", "-c:v", "libx264",
+           "-crf", "18", "-pix_fmt", "yuv420p", "-c:a", "aac", str(path)]
+    subprocess.run(cmd, check=True, capture_output=True)
+    return path
+
+
+def ffmpeg_reference(clip: Path, width: int, height: int, rate) -> float:
+    """Seconds ffmpeg needs for lanczos 4x + motion-compensated 2x frame rate (output discarded)."""
+    vf = f"scale={4 * width}:{4 * height}:flags=lanczos,minterpolate=fps={2 * rate}:mi_mode=mci"
+    start = time.perf_counter()
+    proc = subprocess.run([ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-i", str(clip), "-vf", vf, "-an", "-f", "null", "-"],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise TpstvsrError(f"ffmpeg reference failed: {proc.stderr.strip().splitlines()[-1:]}")
+    return time.perf_counter() - start
+
+
+def _rate(count: int, seconds: float, pixels: int) -> tuple[float, float]:
+    seconds = max(seconds, 1e-9)
+    return count / seconds, count * pixels / seconds / 1e6
+
+
+def bench_clip(clip: Path, model, dev: torch.device, precision: str, chunk: int, overlap: int, tile: int | None,
+               reference: bool, frames_limit: int | None) -> BenchRow:
+    info = probe(clip)
+    w, h = info.width, info.height
+    start = time.perf_counter()
+    with VideoReader(clip, info) as reader:
+        frames = []
+        for frame in reader:
+            frames.append(frame.copy())
+            if frames_limit and len(frames) >= frames_limit:
+                break
+    decode = _rate(len(frames), time.perf_counter() - start, w * h)
+    if len(frames) < 2:
+        raise TpstvsrError(f"{clip} has fewer than 2 frames")
+    if dev.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(dev)
+    kwargs = dict(chunk=chunk, overlap=overlap, tile=tile, device=dev, precision=precision)
+    list(upscale_frames(model, frames[:2], **kwargs))  # warm-up: kernels, allocator
+    start = time.perf_counter()
+    outputs = list(upscale_frames(model, frames, **kwargs))
+    if dev.type == "cuda":
+        torch.cuda.synchronize(dev)
+    network = _rate(len(outputs), time.perf_counter() - start, 16 * w * h)
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        with VideoWriter(Path(tmp) / "enc.mp4", 4 * w, 4 * h, 2 * info.frame_rate, source_colour(info)) as writer:
+            for frame in outputs + outputs[-1:]:
+                writer.write(frame)
+        encode = _rate(len(outputs) + 1, time.perf_counter() - start, 16 * w * h)
+        del outputs
+        clip_in = clip
+        if frames_limit and info.frames_estimate and info.frames_estimate > frames_limit:
+            clip_in = Path(tmp) / f"cut{clip.suffix}"  # end to end on the same frames as the stages
+            subprocess.run([ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-i", str(clip), "-frames:v", str(frames_limit),
+                            "-c", "copy", str(clip_in)], check=True, capture_output=True)
+        with PeakRss() as rss:
+            result = upscale(clip_in, Path(tmp) / "e2e.mp4", model=model, device=str(dev), precision=precision,
+                             chunk=chunk, overlap=overlap, tile=tile, quiet=True)
+        end_to_end = _rate(result.frames_out, result.seconds, 16 * w * h)
+        ref = ffmpeg_reference(clip_in, w, h, info.frame_rate) if reference else None
+    gpu = torch.cuda.max_memory_allocated(dev) / 2**20 if dev.type == "cuda" else None
+    return BenchRow(clip.name, f"{w}x{h}", len(frames), *decode, *network, *encode, *end_to_end,
+                    None if ref is None else result.frames_out / ref, rss.peak / 2**20, gpu)
+
+
+def bench(*, sizes: str = "320x180,640x360", input: Path | None = None, frames: int = 8, weights: Path | None = None,
+          preset: str | None = None, device: str = "auto", precision: str = "auto", chunk: int = 8, overlap: int = 2,
+          tile: int | None = None, reference: bool = True) -> dict:
+    """Time the converter; returns {"machine": {...}, "rows": [...]} (a plain dict, ready for JSON)."""
+    if frames < 2:
+        raise TpstvsrError(f"--frames must be at least 2, got {frames}")
+    dev = resolve_device(device)
+    dtype = resolve_precision(precision, dev)
+    if preset is not None:
+        if preset not in PRESETS:
+            raise TpstvsrError(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
+        model = build_model(preset).to(dev, dtype if dev.type == "cuda" else torch.float32).eval()
+        weights_note = f"random weights of preset {preset!r} (speed only)"
+    else:
+        model, meta = load_network(weights, dev, dtype)
+        weights_note = str(weights or "default weights")
+        preset = meta.get("preset", "?")
+    with tempfile.TemporaryDirectory() as tmp:
+        clips = [Path(input)] if input else [synthetic_clip(Path(tmp), w, h, frames) for w, h in parse_sizes(sizes)]
+        rows = [bench_clip(c, model, dev, precision, chunk, overlap, tile, reference, frames if input else None) for c in clips]
+    machine = {
+        "device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"cpu ({cpu_name()}, {torch.get_num_threads()} threads)",
+        "precision": str(dtype).replace("torch.", ""), "preset": preset, "weights": weights_note,
+        "parameters": count_parameters(model), "torch": torch.__version__, "chunk": chunk, "overlap": overlap,
+        "tile": tile, "glibc_tunables": os.environ.get("GLIBC_TUNABLES", ""),
+    }
+    return {"machine": machine, "rows": [asdict(r) for r in rows]}
+
+
+def bench_table(result: dict):
+    from rich.table import Table
+
+    m = result["machine"]
+    table = Table(title=f"tpstvsr bench: {m['device']}, {m['precision']}, preset {m['preset']} ({m['parameters']:,} params), "
+                        f"torch {m['torch']}, chunk {m['chunk']}+{m['overlap']}", caption=f"weights: {m['weights']}. fps: output frames (decode: input frames). "
+                  "ffmpeg ref: lanczos 4x + minterpolate 2x on the same clip.")
+    table.add_column("clip")
+    for col in ("decode", "network", "encode", "end to end", "ffmpeg ref", "peak host", "peak GPU"):
+        table.add_column(col, justify="right")
+    for r in result["rows"]:
+        ref = "-" if r["ffmpeg_reference_fps"] is None else f"{r['ffmpeg_reference_fps']:.1f} fps"
+        gpu = "-" if r["peak_gpu_mib"] is None else f"{r['peak_gpu_mib']:.0f} MiB"
+        table.add_row(f"{r['size']} x{r['frames_in']}", *(f"{r[k + '_fps']:.1f} fps\n{r[k + '_mps']:.1f} MP/s" for k in ("decode", "network", "encode", "end_to_end")),
+                      ref, f"{r['peak_host_mib']:.0f} MiB", gpu)
+    return table
