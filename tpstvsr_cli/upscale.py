@@ -63,13 +63,18 @@ class _Stage(threading.Thread):
         return False
 
     def run(self) -> None:
+        items = None
         try:
-            for item in self.items():
+            items = iter(self.items())
+            for item in items:
                 if not self._put(item):
                     return
             self._put(_END)
         except BaseException as exc:  # handed to the consumer, which raises it in the main thread
             self._put(exc)
+        finally:
+            if hasattr(items, "close"):
+                items.close()  # a generator holding a decoder: stop that ffmpeg now, not at garbage collection
 
 
 def _drain(q: queue.Queue, stop: threading.Event) -> Iterator:
@@ -100,7 +105,7 @@ def run_pipeline(frames: Callable[[], Iterable[np.ndarray]], network: Callable[[
     finally:
         stop.set()  # an error or an early exit downstream stops the other stages
         for stage in stages:
-            stage.join(timeout=30)
+            stage.join(timeout=5)  # daemon threads: a stage stuck in a long kernel does not hold up exit
 
 
 def load_network(weights: Path | None, device: torch.device, dtype: torch.dtype) -> tuple:
