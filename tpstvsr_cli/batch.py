@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .errors import TpstvsrError
-from .inference import resolve_device, resolve_precision
+from .inference import check_options, resolve_device, resolve_precision
 from .upscale import load_network, progress_bar, upscale
 from .video.endpoints import PARTIAL, VIDEO_SUFFIXES
 from .video.probe import probe
@@ -64,6 +64,7 @@ def batch(in_dir: Path, out_dir: Path, *, recursive: bool = False, ext: str | No
         raise TpstvsrError(f"no videos in {in_dir}" + ("" if recursive else " (use --recursive for subfolders)"))
     if ext is not None and not ext.startswith("."):
         ext = "." + ext
+    check_options(chunk, overlap, tile, tile_overlap)
     dev = resolve_device(device)
     net = model if model is not None else load_network(weights, dev, resolve_precision(precision, dev))[0]
     outcomes: list[FileOutcome] = []

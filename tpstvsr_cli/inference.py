@@ -48,6 +48,16 @@ def resolve_precision(precision: str, device: torch.device) -> torch.dtype:
     return PRECISIONS[name]
 
 
+def check_options(chunk: int, overlap: int, tile: int | None, tile_overlap: int) -> None:
+    """TpstvsrError for chunking or tiling values upscale_frames cannot use (callers check before starting)."""
+    try:
+        check_chunking(chunk, overlap)
+    except ValueError as exc:
+        raise TpstvsrError(str(exc)) from None
+    if tile is not None and (tile_overlap < 0 or tile < 2 * tile_overlap + 8):
+        raise TpstvsrError(f"tile {tile} is too small for a tile overlap of {tile_overlap} (need at least {2 * tile_overlap + 8})")
+
+
 def _to_uint8(frame: torch.Tensor) -> np.ndarray:
     """[3, H, W] float 0..1 (unclamped) -> [H, W, 3] uint8."""
     return frame.clamp(0, 1).mul(255).round().to(torch.uint8).permute(1, 2, 0).contiguous().numpy()
@@ -113,12 +123,7 @@ def upscale_frames(model, frames: Iterable[np.ndarray], *, chunk: int = 8, overl
     None: whole frames) splits large frames into tiles overlapping by `tile_overlap`. A single input frame
     gives a single output frame (it is run as a still pair).
     """
-    try:
-        check_chunking(chunk, overlap)
-    except ValueError as exc:
-        raise TpstvsrError(str(exc)) from None
-    if tile is not None and (tile_overlap < 0 or tile < 2 * tile_overlap + 8):
-        raise TpstvsrError(f"tile {tile} is too small for a tile overlap of {tile_overlap} (need at least {2 * tile_overlap + 8})")
+    check_options(chunk, overlap, tile, tile_overlap)
     dev = resolve_device(device)
     run = _WindowRunner(model.to(dev).eval(), dev, resolve_precision(precision, dev), tile, tile_overlap, frames_per_pass)
     source = _checked(frames)

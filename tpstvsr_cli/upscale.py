@@ -18,7 +18,7 @@ import torch
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
 
 from .errors import TpstvsrError
-from .inference import resolve_device, resolve_precision, upscale_frames
+from .inference import check_options, resolve_device, resolve_precision, upscale_frames
 from .video.endpoints import FolderSink, VideoSink, check_output, is_video_path, open_source
 from .video.writer import EncoderOptions
 
@@ -131,6 +131,7 @@ def upscale(input: Path, output: Path, *, weights: Path | None = None, model=Non
         raise TpstvsrError(f"--crf must be 0 or more, got {encoder.crf}")
     if fps <= 0:
         raise TpstvsrError(f"--fps must be positive, got {fps}")
+    check_options(chunk, overlap, tile, tile_overlap)
     check_output(output, overwrite)
     source = open_source(input, fps)
     dev = resolve_device(device)
@@ -139,6 +140,8 @@ def upscale(input: Path, output: Path, *, weights: Path | None = None, model=Non
     to_video = is_video_path(output)
     sink = VideoSink(output, source, encoder or EncoderOptions(), overwrite) if to_video else FolderSink(output, overwrite)
     warn = on_warning or (lambda msg: None)
+    if not to_video and source.info is not None and (source.info.audio_streams or source.info.subtitle_streams):
+        sink.warnings.append("a frame folder holds no sound or subtitles; they are not kept")
     for msg in sink.warnings:
         warn(msg)
     total = None if source.count is None else (2 * source.count if to_video else 2 * source.count - 1)
