@@ -16,6 +16,7 @@ import torch.distributed as dist
 from rich.console import Console
 
 from ..errors import TpstvsrError
+from ..inference import resolve_device
 from ..models import build_model
 from ..weights import save_release
 from .checkpoint import load_checkpoint, restore_rngs, save_checkpoint
@@ -28,11 +29,10 @@ from .validate import load_val_clips, validate
 
 
 def pick_device(name: str, local_rank: int = 0) -> torch.device:
-    if name == "auto":
-        return torch.device(f"cuda:{local_rank}") if torch.cuda.is_available() else torch.device("cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise TpstvsrError(f"device {name} asked for, but CUDA is not available")
-    return torch.device(name)
+    """As the converter's --device, except that under torchrun 'auto' takes this rank's GPU."""
+    if name == "auto" and torch.cuda.is_available():
+        return torch.device(f"cuda:{local_rank}")
+    return resolve_device(name)
 
 
 def stage_lr(cfg: TrainConfig, stage: int, stage_step: int) -> float:
