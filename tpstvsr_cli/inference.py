@@ -64,7 +64,11 @@ def _to_uint8(frame: torch.Tensor) -> np.ndarray:
 
 
 class _WindowRunner:
-    """One temporal window through the network, whole or in spatial tiles, as float32 [2L-1, 3, 4H, 4W] on the CPU."""
+    """One temporal window through the network, whole or in spatial tiles, as float32 [K, 3, 4H, 4W] on the CPU.
+
+    K is the number of outputs kept: the network's per-frame modules (FSM, RM) run only on those, so the
+    context frames cost TPSRM time alone.
+    """
 
     def __init__(self, model, device, dtype, tile, tile_overlap, frames_per_pass):
         self.model, self.device, self.dtype = model, device, dtype
@@ -74,26 +78,26 @@ class _WindowRunner:
         # Tile starts on multiples of the U-Net's stride so its stride-2 grids match the whole frame's.
         self.align = int(getattr(model, "pad_multiple", 1))
 
-    def _net(self, clip: torch.Tensor) -> torch.Tensor:
+    def _net(self, clip: torch.Tensor, keep: slice) -> torch.Tensor:
         autocast = self.dtype != torch.float32 and self.param_dtype == torch.float32
         with torch.no_grad(), torch.autocast(self.device.type, dtype=self.dtype, enabled=autocast):
-            out = self.model(clip, frames_per_pass=self.frames_per_pass)
+            out = self.model(clip, frames_per_pass=self.frames_per_pass, outputs=keep)
         return out[0].float().cpu()
 
-    def __call__(self, frames: list[np.ndarray]) -> torch.Tensor:
+    def __call__(self, frames: list[np.ndarray], keep: slice) -> torch.Tensor:
         clip = torch.from_numpy(np.stack(frames)).to(self.device).permute(0, 3, 1, 2).unsqueeze(0)
         clip = clip.to(self.param_dtype if self.dtype == torch.float32 else self.dtype).div_(255)
         h, w = clip.shape[-2:]
         rows = tile_spans(h, self.tile, self.tile_overlap, self.align)
         cols = tile_spans(w, self.tile, self.tile_overlap, self.align)
         if len(rows) == 1 and len(cols) == 1:
-            return self._net(clip)
-        out = torch.zeros(2 * len(frames) - 1, 3, 4 * h, 4 * w)
+            return self._net(clip, keep)
+        out = torch.zeros(len(range(2 * len(frames) - 1)[keep]), 3, 4 * h, 4 * w)
         weight = torch.zeros(1, 1, 4 * h, 4 * w)
         for (y0, y1), wy in zip(rows, span_weights(rows, 4)):
             for (x0, x1), wx in zip(cols, span_weights(cols, 4)):
                 w2d = torch.tensor(wy).view(-1, 1) * torch.tensor(wx).view(1, -1)
-                piece = self._net(clip[..., y0:y1, x0:x1])
+                piece = self._net(clip[..., y0:y1, x0:x1], keep)
                 out[..., 4 * y0 : 4 * y1, 4 * x0 : 4 * x1] += piece * w2d
                 weight[..., 4 * y0 : 4 * y1, 4 * x0 : 4 * x1] += w2d
         return out.div_(weight.clamp_min_(1e-6))
@@ -139,11 +143,11 @@ def upscale_frames(model, frames: Iterable[np.ndarray], *, chunk: int = 8, overl
         if total == 0:
             return
         if total == 1:  # one frame: run as a still pair, whose first output is the frame itself
-            yield _to_uint8(run([buf[0], buf[0]])[0])
+            yield _to_uint8(run([buf[0], buf[0]], slice(0, 1))[0])
             return
         win = window_for_core(core, chunk, overlap, total if ended else None)
-        out = run(buf[win.start - buf_start : win.end - buf_start])
-        for frame in out[win.keep]:
+        out = run(buf[win.start - buf_start : win.end - buf_start], win.keep)
+        for frame in out:
             yield _to_uint8(frame)
         if win.last:
             return

@@ -80,3 +80,13 @@ def test_preset_sizes():
     assert 7.0e6 < count_parameters(build_model("paper")) < 8.0e6  # the paper reports 7.53M
     assert count_parameters(build_model("default")) < 1.5e6
     assert set(PRESETS) >= {"paper", "default", "tiny"}
+
+
+def test_selected_outputs_equal_the_full_run():
+    model = _perturbed()
+    clip = torch.rand(1, 4, 3, 8, 8)
+    with torch.no_grad():
+        full = model(clip)
+        part = model(clip, outputs=slice(2, 5))
+    assert part.shape[1] == 3
+    assert torch.allclose(part, full[:, 2:5], atol=1e-6)

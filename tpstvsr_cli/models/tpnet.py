@@ -22,11 +22,12 @@ class TPNet(nn.Module):
         self.tpsrm, self.fsm, self.rm = tpsrm, fsm, rm
         self.pad_multiple = pad_multiple
 
-    def forward(self, clip: torch.Tensor, upto: str = "rm", frames_per_pass: int | None = None) -> torch.Tensor:
+    def forward(self, clip: torch.Tensor, upto: str = "rm", frames_per_pass: int | None = None, outputs: slice | None = None) -> torch.Tensor:
         """Run the modules up to `upto` ('tpsrm' returns V_inter at 2H x W, others 4H x 4W).
 
         frames_per_pass bounds memory at inference: FSM and RM work on frames independently, so they
-        run over that many output frames at a time (None: all at once).
+        run over that many output frames at a time (None: all at once). `outputs` selects which of the
+        2T-1 output frames to compute past TPSRM (a streaming caller discards those of its context frames).
         """
         if clip.dim() != 5 or clip.shape[1] < 2 or clip.shape[2] != 3:
             raise ValueError(f"expected a clip [B, T>=2, 3, H, W], got {tuple(clip.shape)}")
@@ -36,6 +37,8 @@ class TPNet(nn.Module):
         if ph or pw:  # replicate-pad bottom/right so U-Net strides divide evenly; cropped below
             clip = F.pad(clip.reshape(b * t, 3, h, w), (0, pw, 0, ph), mode="replicate").reshape(b, t, 3, h + ph, w + pw)
         inter = self.tpsrm(clip)
+        if outputs is not None:
+            inter = inter[:, outputs]
         if upto == "tpsrm":
             return inter[..., : 2 * h, :w]
         frames = inter.reshape(-1, *inter.shape[2:])
@@ -45,4 +48,4 @@ class TPNet(nn.Module):
             sr = self.fsm(frames[i : i + step])
             outs.append(self.rm(sr) if upto == "rm" else sr)
         out = torch.cat(outs, dim=0)
-        return out.reshape(b, 2 * t - 1, 3, *out.shape[-2:])[..., : 4 * h, : 4 * w]
+        return out.reshape(b, inter.shape[1], 3, *out.shape[-2:])[..., : 4 * h, : 4 * w]
