@@ -16,12 +16,19 @@ from .profiles import blend_time, from_vertical_profiles, resize_frames, to_vert
 class TPSRM(nn.Module):
     """[B, T, 3, H, W] -> V_inter [B, 2T-1, 3, 2H, W]."""
 
-    def __init__(self, channels: int, blocks: int):
+    def __init__(self, channels: int, blocks: int, profiles_per_pass: int = 64):
         super().__init__()
         self.imdn = IMDN(3, 3, channels, blocks)
+        # Profiles are independent of each other: without gradients, run them in groups to bound memory.
+        self.profiles_per_pass = profiles_per_pass
 
     def forward(self, clip: torch.Tensor) -> torch.Tensor:
         b, t, _, h, w = clip.shape
-        residual = self.imdn(to_vertical_profiles(clip))[..., : 2 * t - 1]  # [B*W, 3, 2H, 2T-1]
+        profiles = to_vertical_profiles(clip)
+        if torch.is_grad_enabled():
+            residual = self.imdn(profiles)
+        else:
+            residual = torch.cat([self.imdn(p) for p in profiles.split(self.profiles_per_pass)])
+        residual = residual[..., : 2 * t - 1]  # [B*W, 3, 2H, 2T-1]: the 2T-th time step is cut
         base = blend_time(resize_frames(clip, (2 * h, w), antialias=False))
         return base + from_vertical_profiles(residual, b)
