@@ -89,3 +89,20 @@ def test_temporal_stride_takes_every_sth_frame():
         assert len(set(d)) == 1  # evenly spaced (time reversal allowed)
         steps.add(int(d[0]))
     assert steps == {1, 2, 3}
+
+
+def test_sigterm_stops_with_a_checkpoint(frame_dirs, tmp_path):
+    import os
+    import signal
+    import threading
+
+    torch.set_num_threads(1)
+    timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGTERM))
+    timer.start()
+    try:
+        result = train(_cfg(frame_dirs, tmp_path, val=[], stage_steps=(10**6, 1, 1)))
+    finally:
+        timer.cancel()
+    assert result["stopped"] == "signal SIGTERM" and result["step"] > 0
+    state = torch.load(tmp_path / "run" / "last.ckpt", weights_only=False)
+    assert state["step"] == result["step"]

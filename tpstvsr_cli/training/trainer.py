@@ -24,6 +24,7 @@ from .config import STAGE_NAMES, TrainConfig
 from .frame_pool import load_pool
 from .losses import VGGLoss, joint_loss, l1, tpsrm_loss
 from .progress import TrainProgress
+from .stop_signals import StopSignals
 from .samples import make_batch
 from .validate import load_val_clips, validate
 
@@ -103,7 +104,7 @@ def train(cfg: TrainConfig, resume: bool = False, console: Console | None = None
 
     progress = TrainProgress(console, enabled=main)
     stopped = "done"
-    with progress:
+    with progress, StopSignals() as signals:
         while stage < 3:
             params = _trainable(model, stage)
             net = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=True) if distributed else model
@@ -118,6 +119,9 @@ def train(cfg: TrainConfig, resume: bool = False, console: Console | None = None
                     break
                 if cfg.max_minutes is not None and time.monotonic() - start > cfg.max_minutes * 60:
                     stopped = "time budget"
+                    break
+                if signals.received:
+                    stopped = f"signal {signals.received}"
                     break
                 for group in opt.param_groups:
                     group["lr"] = stage_lr(cfg, stage, stage_step)
@@ -147,7 +151,7 @@ def train(cfg: TrainConfig, resume: bool = False, console: Console | None = None
             break
         checkpoint(opt)
     if main:
-        console.log(f"stopped ({stopped}) at step {step}, stage {STAGE_NAMES[min(stage, 2)]}; checkpoint {ckpt_path}")
+        console.log(f"stopped ({stopped}) at step {step}, stage {STAGE_NAMES[min(stage, 2)]}; checkpoint {ckpt_path} (continue with --resume)")
     if distributed:
         dist.destroy_process_group()
     return {"step": step, "stage": stage, "stopped": stopped, "history": history}
