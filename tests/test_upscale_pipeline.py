@@ -40,7 +40,7 @@ def test_frames_of_different_sizes_fail_cleanly(tmp_path, tiny_weights):
     src.mkdir()
     for i, size in enumerate([(24, 16), (24, 16), (30, 20)]):
         Image.new("RGB", size, (i * 50, 0, 0)).save(src / f"{i}.png")
-    with pytest.raises(TpstvsrError, match="frame 2 is 30x20"):
+    with pytest.raises(TpstvsrError, match=r"frame 2 \(2.png\) is 30x20"):
         upscale(src, tmp_path / "out.mp4", weights=tiny_weights, device="cpu", quiet=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mixed"]
 

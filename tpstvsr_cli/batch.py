@@ -13,8 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .errors import TpstvsrError
-from .inference import check_options, resolve_device, resolve_precision
-from .upscale import load_network, progress_bar, upscale
+from .upscale import check_settings, load_network, progress_bar, upscale
 from .video.endpoints import PARTIAL, VIDEO_SUFFIXES
 from .video.probe import probe
 from .video.writer import EncoderOptions
@@ -64,9 +63,8 @@ def batch(in_dir: Path, out_dir: Path, *, recursive: bool = False, ext: str | No
         raise TpstvsrError(f"no videos in {in_dir}" + ("" if recursive else " (use --recursive for subfolders)"))
     if ext is not None and not ext.startswith("."):
         ext = "." + ext
-    check_options(chunk, overlap, tile, tile_overlap)
-    dev = resolve_device(device)
-    net = model if model is not None else load_network(weights, dev, resolve_precision(precision, dev))[0]
+    dev, dtype = check_settings(chunk, overlap, tile, tile_overlap, encoder, 25.0, device, precision)
+    net = model if model is not None else load_network(weights, dev, dtype)[0]
     outcomes: list[FileOutcome] = []
     with progress_bar(quiet) as bar:
         overall = bar.add_task("files", total=len(videos), unit="files/s")

@@ -5,6 +5,7 @@ kernels), and the calling thread encodes and shows progress. Bounded queues betw
 flat: at most a couple of windows of frames are in flight, whatever the length of the video.
 """
 
+import itertools
 import queue
 import threading
 import time
@@ -117,25 +118,45 @@ def load_network(weights: Path | None, device: torch.device, dtype: torch.dtype)
     return load_model(weights, device=device, dtype=dtype if device.type == "cuda" else torch.float32)
 
 
+def check_settings(chunk: int, overlap: int, tile: int | None, tile_overlap: int, encoder: EncoderOptions | None,
+                   fps: float, device: str, precision: str) -> tuple[torch.device, torch.dtype]:
+    """Every option checked before any file is opened or ffmpeg started; returns the device and dtype."""
+    if chunk < 2:
+        raise TpstvsrError(f"--chunk must be 2 or more, got {chunk}")
+    check_options(chunk, overlap, tile, tile_overlap)
+    if encoder is not None and encoder.crf is not None and encoder.crf < 0:
+        raise TpstvsrError(f"--crf must be 0 or more, got {encoder.crf}")
+    if not fps > 0:
+        raise TpstvsrError(f"--fps must be positive, got {fps}")
+    dev = resolve_device(device)
+    return dev, resolve_precision(precision, dev)
+
+
+def _two_or_more(frames: Iterable[np.ndarray], source) -> Iterator[np.ndarray]:
+    """A video of one frame has nothing to interpolate: refuse it before anything is written."""
+    it = iter(frames)
+    first = list(itertools.islice(it, 2))
+    if len(first) == 1 and source.info is not None:
+        raise TpstvsrError(f"{source.path} holds a single frame: there is nothing to interpolate "
+                           "(put the picture in a folder to upscale it alone)")
+    yield from first
+    yield from it
+
+
 def upscale(input: Path, output: Path, *, weights: Path | None = None, model=None, device: str = "auto",
             precision: str = "auto", chunk: int = 8, overlap: int = 2, tile: int | None = None, tile_overlap: int = 16,
             frames_per_pass: int = 1, fps: float = 25.0, encoder: EncoderOptions | None = None, overwrite: bool = False,
-            quiet: bool = False, progress: Progress | None = None, on_warning: Callable[[str], None] | None = None) -> UpscaleResult:
+            quiet: bool = False, progress: Progress | None = None, on_warning: Callable[[str], None] | None = None,
+            deinterlace: bool | None = None, strict: bool = False) -> UpscaleResult:
     """Convert INPUT (video file or frame folder) into OUTPUT (video file or frame folder)."""
     input, output = Path(input), Path(output)
+    dev, dtype = check_settings(chunk, overlap, tile, tile_overlap, encoder, fps, device, precision)
     if not input.exists():
         raise TpstvsrError(f"no such file or folder: {input}")
     if input.resolve() == output.resolve():
         raise TpstvsrError("input and output are the same path")
-    if encoder is not None and encoder.crf is not None and encoder.crf < 0:
-        raise TpstvsrError(f"--crf must be 0 or more, got {encoder.crf}")
-    if fps <= 0:
-        raise TpstvsrError(f"--fps must be positive, got {fps}")
-    check_options(chunk, overlap, tile, tile_overlap)
     check_output(output, overwrite)
-    source = open_source(input, fps)
-    dev = resolve_device(device)
-    dtype = resolve_precision(precision, dev)
+    source = open_source(input, fps, deinterlace=deinterlace, strict=strict)
     net = model if model is not None else load_network(weights, dev, dtype)[0]
     to_video = is_video_path(output)
     sink = VideoSink(output, source, encoder or EncoderOptions(), overwrite) if to_video else FolderSink(output, overwrite)
@@ -156,13 +177,15 @@ def upscale(input: Path, output: Path, *, weights: Path | None = None, model=Non
     with bar if own_bar else nullcontext():
         task = bar.add_task(input.name, total=total)
         with sink:
-            for frame in run_pipeline(source.frames, network, depth=max(16, chunk + 2 * overlap + 2)):
+            for frame in run_pipeline(lambda: _two_or_more(source.frames(), source), network, depth=max(16, chunk + 2 * overlap + 2)):
                 sink.write(frame)
                 bar.advance(task)
         done = sink.frames_written
+        for msg in source.warnings:
+            warn(msg)
         bar.update(task, total=done, completed=done)
         if not own_bar:
             bar.remove_task(task)
     frames_in = (done + 1) // 2 if not to_video else done // 2
-    return UpscaleResult(input, output, frames_in, done, time.perf_counter() - start, list(sink.warnings))
+    return UpscaleResult(input, output, frames_in, done, time.perf_counter() - start, sink.warnings + source.warnings)
 

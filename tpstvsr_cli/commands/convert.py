@@ -26,6 +26,8 @@ PixFmt = Annotated[str, typer.Option("--pix-fmt", help="Output pixel format.")]
 EncOpt = Annotated[Optional[list[str]], typer.Option("--encoder-opt", help="Further ffmpeg output option KEY=VALUE, e.g. tune=film (repeatable).")]
 Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace an existing output.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+Deinterlace = Annotated[Optional[bool], typer.Option("--deinterlace/--no-deinterlace", help="Deinterlace (bwdif) before upscaling; default: when the file flags interlaced fields.", show_default=False)]
+Strict = Annotated[bool, typer.Option("--strict", help="Refuse a damaged or truncated video instead of converting what decodes.")]
 
 
 def encoder_options(codec, crf, preset, pix_fmt, opts):
@@ -51,14 +53,15 @@ def upscale_command(
     weights: Weights = None, device: Device = "auto", precision: Precision = "auto",
     chunk: Chunk = 8, overlap: Overlap = 2, tile: Tile = None, tile_overlap: TileOverlap = 16, fps: Fps = 25.0,
     codec: Codec = None, crf: Crf = 18, preset: EncPreset = None, pix_fmt: PixFmt = "yuv420p", encoder_opt: EncOpt = None,
-    overwrite: Overwrite = False, quiet: Quiet = False,
+    overwrite: Overwrite = False, quiet: Quiet = False, deinterlace: Deinterlace = None, strict: Strict = False,
 ) -> None:
     """Convert a video to twice the frame rate and four times the width and height."""
     from ..upscale import upscale
 
     result = upscale(input=input, output=output, weights=weights, device=device, precision=precision, chunk=chunk,
                      overlap=overlap, tile=tile, tile_overlap=tile_overlap, fps=fps, overwrite=overwrite, quiet=quiet,
-                     encoder=encoder_options(codec, crf, preset, pix_fmt, encoder_opt), on_warning=_warn)
+                     encoder=encoder_options(codec, crf, preset, pix_fmt, encoder_opt), on_warning=_warn,
+                     deinterlace=deinterlace, strict=strict)
     if not quiet:
         _err.print(f"wrote {result.output}: {result.frames_out} frames from {result.frames_in} in {result.seconds:.1f} s", highlight=False)
 

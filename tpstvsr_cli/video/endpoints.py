@@ -36,25 +36,61 @@ class Source:
     colour: ColourSpec
     info: VideoInfo | None = None  # None for a frame folder
     files: list[Path] = field(default_factory=list)
+    deinterlace: bool = False
+    constant_rate: Fraction | None = None  # decode onto this grid (a variable-rate source becomes constant)
+    strict: bool = False  # a damaged video is an error instead of a warning
+    warnings: list[str] = field(default_factory=list)  # found while decoding (damage)
 
     def frames(self) -> Iterator[np.ndarray]:
         if self.info is None:
             for f in self.files:
                 yield read_frame(f)
             return
-        with VideoReader(self.path, self.info, self.colour) as reader:
+        with VideoReader(self.path, self.info, self.colour, self.deinterlace, self.constant_rate) as reader:
             yield from reader
+        self._check_damage(reader.frames_read, reader.errors)
+
+    def _check_damage(self, decoded: int, errors: list[str]) -> None:
+        """A file cut short decodes up to the cut and ffmpeg exits 0: compare with what the container promised."""
+        lost = (self.count or 0) - decoded
+        if not errors and lost <= max(2, self.count // 50 if self.count else 0):
+            return
+        said = f"; ffmpeg said: {errors[-1]}" if errors else ""
+        what = (f"decoded {decoded} of about {self.count} frames (about {lost} lost)" if lost > 0
+                else f"decoding reported errors")
+        msg = f"{self.path.name} looks damaged or truncated: {what}{said}"
+        if self.strict:
+            raise TpstvsrError(msg + " (--strict refuses it; leave out --strict to convert what decodes)")
+        self.warnings.append(msg)
 
 
-def open_source(path: Path, fps: float = 25.0) -> Source:
+def _frame_size(path: Path) -> tuple[int, int]:
+    try:
+        with Image.open(path) as img:  # reads the header only
+            return img.size
+    except (OSError, ValueError) as exc:
+        raise TpstvsrError(f"cannot read image {path}: {exc}") from None
+
+
+def open_source(path: Path, fps: float = 25.0, *, deinterlace: bool | None = None, strict: bool = False) -> Source:
+    """A video file or a frame folder, checked before any work starts. deinterlace None: when the file
+    flags an interlaced field order."""
     path = Path(path)
     if path.is_dir():
         files = list_frames(path)
-        with Image.open(files[0]) as first:
-            w, h = first.size
+        w, h = _frame_size(files[0])
+        for i, f in enumerate(files[1:], 1):  # all sizes now, not after an hour of work
+            if _frame_size(f) != (w, h):
+                fw, fh = _frame_size(f)
+                raise TpstvsrError(f"frames of different sizes in {path}: frame {i} ({f.name}) is {fw}x{fh}, "
+                                   f"but frame 0 ({files[0].name}) is {w}x{h}")
         return Source(path, w, h, Fraction(fps).limit_denominator(1001), len(files), SRGB_FRAMES, files=files)
     info = probe(path)
-    return Source(path, info.width, info.height, info.frame_rate, info.frames_estimate, source_colour(info), info)
+    if deinterlace is None:
+        deinterlace = info.field_order in ("tt", "bb", "tb", "bt")
+    rate = info.frame_rate
+    return Source(path, info.width, info.height, rate, info.frames_estimate, source_colour(info), info,
+                  deinterlace=deinterlace, constant_rate=rate, strict=strict)
 
 
 def is_video_path(path: Path) -> bool:
@@ -64,9 +100,19 @@ def is_video_path(path: Path) -> bool:
 
 
 def check_output(output: Path, overwrite: bool) -> None:
+    """Before any work: the output's folder exists and takes a new file, and nothing is replaced unasked."""
     output = Path(output)
-    if not output.parent.exists():
-        raise TpstvsrError(f"output folder does not exist: {output.parent}")
+    parent = output.parent
+    if not parent.exists():
+        raise TpstvsrError(f"output folder does not exist: {parent}")
+    if not parent.is_dir():
+        raise TpstvsrError(f"cannot write {output}: {parent} is a file, not a folder")
+    probe_file = parent / f".{output.name}.tpstvsr-write-test"
+    try:  # permissions, read-only mounts and full disks all show up here, unlike with os.access
+        probe_file.write_bytes(b"x")
+        probe_file.unlink()
+    except OSError as exc:
+        raise TpstvsrError(f"cannot write in {parent}: {exc.strerror or exc}") from None
     if output.exists() and not (output.is_dir() and not any(output.iterdir())) and not overwrite:
         raise TpstvsrError(f"output exists: {output} (pass --overwrite to replace it)")
 

@@ -39,6 +39,8 @@ class VideoInfo:
     audio_codecs: tuple[str, ...] = ()  # one per audio stream, in file order
     subtitle_codecs: tuple[str, ...] = ()
     chapters: int = 0
+    variable_rate: bool = False  # average and base rates differ: timestamps are irregular
+    container: str = ""  # the demuxer ffmpeg chose, e.g. "mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm", "jpeg_pipe"
 
     @property
     def audio_streams(self) -> int:
@@ -57,9 +59,12 @@ class VideoInfo:
         return self.rate if self.rate is not None else Fraction(self.fps).limit_denominator(1001)
 
 
+_INPUT = re.compile(r"Input #0, ([\w,]+), from")
+# Demuxers of single pictures: a JPEG or PNG renamed .mp4 opens as a "video" of one frame.
+_STILL = re.compile(r"(_pipe|^image2|^apng)$")
 _VIDEO = re.compile(r"Stream #\d+:\d+.*?: Video: (?P<rest>.*)")
 _SIZE = re.compile(r"(?<![0-9a-fA-Fx])(\d{1,5})x(\d{1,5})(?![0-9])")
-_FPS = re.compile(r"([\d.]+)(k?) (?:fps|tbr)")
+_FPS = re.compile(r"([\d.]+)(k?) (fps|tbr)\b")
 _DURATION = re.compile(r"Duration: (\d+):(\d+):([\d.]+)")
 _ROTATION = re.compile(r"(?:displaymatrix|Display Matrix): rotation of (-?[\d.]+) degrees", re.IGNORECASE)
 _FIELDS = {"progressive": "progressive", "top first": "tt", "bottom first": "bb",
@@ -101,9 +106,18 @@ def parse_stream_dump(text: str, path: Path) -> VideoInfo:
     """VideoInfo from the stderr of `ffmpeg -i path` (kept separate so it can be tested on captured text)."""
     video = _VIDEO.search(text)
     if video is None:
-        last = text.strip().splitlines()[-1] if text.strip() else "unknown error"
-        reason = "no video stream" if "Stream #" in text else last
-        raise TpstvsrError(f"cannot read a video from {path}: {reason}")
+        lines = [ln for ln in text.strip().splitlines() if "At least one output file" not in ln]
+        last = lines[-1].split("] ")[-1].strip() if lines else "unknown error"
+        if "Stream #" in text:
+            last = "it has no video stream (audio or subtitles only)"
+        elif "Invalid data found" in text:
+            last = "not a video file FFmpeg can read (invalid data)"
+        raise TpstvsrError(f"cannot read a video from {path}: {last}")
+    container = _INPUT.search(text)
+    container = container.group(1) if container else ""
+    if _STILL.search(container.split(",")[0]):
+        raise TpstvsrError(f"{path} is a still image ({container.removesuffix('_pipe')}), not a video; "
+                           "put images in a folder to convert them as frames")
     items = _top_level_split(video.group("rest"))
     codec = items[0].split(" ")[0]
     pix = re.match(r"([\w]+)(?:\((.*)\))?$", items[1]) if len(items) > 1 else None
@@ -111,11 +125,16 @@ def parse_stream_dump(text: str, path: Path) -> VideoInfo:
     size = next((m for m in map(_SIZE.match, items[1:]) if m), None) or _SIZE.search(video.group("rest"))
     if size is None:
         raise TpstvsrError(f"cannot tell the frame size of {path}")
-    fps_match = _FPS.search(video.group("rest"))
+    # "fps" is the average rate, "tbr" the base rate all timestamps fit: they differ for a variable rate
+    # (mp4 with dropped frames: "17.39 fps, 25 tbr"), and then tbr is the constant rate to convert to.
+    rates = {kind: (float(num) * (1000 if k else 1), num) for num, k, kind in _FPS.findall(video.group("rest"))}
+    avg, base = rates.get("fps"), rates.get("tbr")
+    chosen = base if base and (avg is None or base[0] <= 2 * avg[0]) else avg
     fps, rate = 25.0, None
-    if fps_match:
-        fps = float(fps_match.group(1)) * (1000 if fps_match.group(2) else 1)
-        rate = _NTSC.get(fps_match.group(1)) or Fraction(fps_match.group(1)).limit_denominator(1001)
+    if chosen:
+        fps = chosen[0]
+        rate = _NTSC.get(chosen[1]) or Fraction(chosen[1]).limit_denominator(1001) * (1000 if chosen[0] >= 1000 else 1)
+    variable = bool(avg and base and abs(avg[0] - base[0]) > 0.01 * base[0])
     dur = _DURATION.search(text)
     duration = int(dur.group(1)) * 3600 + int(dur.group(2)) * 60 + float(dur.group(3)) if dur else None
     # Side data follows the first video stream; only that stream's display matrix matters.
@@ -130,7 +149,7 @@ def parse_stream_dump(text: str, path: Path) -> VideoInfo:
     subs = tuple(re.findall(r"Stream #\d+:\d+.*?: Subtitle: ([\w-]+)", text))
     return VideoInfo(path, w, h, fps, duration, bool(audio), rate=rate, codec=codec, pix_fmt=pix.group(1) if pix else "",
                      rotation=rotation, audio_codecs=audio, subtitle_codecs=subs,
-                     chapters=len(re.findall(r"Chapter #\d+:\d+", text)), **extra)
+                     chapters=len(re.findall(r"Chapter #\d+:\d+", text)), container=container, variable_rate=variable, **extra)
 
 
 def probe(path: Path) -> VideoInfo:
@@ -139,5 +158,7 @@ def probe(path: Path) -> VideoInfo:
         raise TpstvsrError(f"no such file: {path}")
     if not path.is_file():
         raise TpstvsrError(f"not a file: {path}")
+    if path.stat().st_size == 0:
+        raise TpstvsrError(f"{path} is empty (0 bytes)")
     proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path)], capture_output=True, text=True, errors="replace")
     return parse_stream_dump(proc.stderr, path)

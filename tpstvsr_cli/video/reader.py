@@ -39,18 +39,29 @@ class VideoReader:
     autorotates, and probe reports the rotated size).
     """
 
-    def __init__(self, path: Path, info: VideoInfo | None = None, colour: ColourSpec | None = None):
+    def __init__(self, path: Path, info: VideoInfo | None = None, colour: ColourSpec | None = None,
+                 deinterlace: bool = False, constant_rate=None):
         self.path = Path(path)
         self.info = info or probe(self.path)
         self.colour = colour or source_colour(self.info)
+        self.deinterlace, self.constant_rate = deinterlace, constant_rate
         self.frames_read = 0
+        self.errors: list[str] = []  # what ffmpeg reported while decoding (a damaged file decodes partly)
         self._eof = False
         self._proc: subprocess.Popen | None = None
 
     def __enter__(self) -> "VideoReader":
+        video = ffmpeg.input(str(self.path)).video
+        if self.deinterlace:
+            # bwdif: motion-adaptive; send_frame keeps one output frame per input frame (the rate stays),
+            # deint=interlaced touches only frames flagged as interlaced.
+            video = video.filter("bwdif", mode="send_frame", parity="auto", deint="interlaced" if self._flagged() else "all")
+        if self.constant_rate is not None:
+            # Variable frame rate: drop or repeat frames onto a constant grid, so frame k shows time k/rate
+            # and the copied audio stays in sync.
+            video = video.filter("fps", fps=f"{self.constant_rate.numerator}/{self.constant_rate.denominator}")
         cmd = (
-            ffmpeg.input(str(self.path))
-            .video.filter("scale", **self.colour.decode_filter())
+            video.filter("scale", **self.colour.decode_filter())
             .output("pipe:", format="rawvideo", pix_fmt="rgb24")
             .global_args("-nostdin", "-hide_banner", "-loglevel", "error")
             .compile(cmd=ffmpeg_exe())
@@ -58,6 +69,9 @@ class VideoReader:
         self._proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self._stderr = StderrTail(self._proc.stderr)
         return self
+
+    def _flagged(self) -> bool:
+        return self.info.field_order in ("tt", "bb", "tb", "bt")
 
     def __iter__(self):
         w, h = self.info.width, self.info.height
@@ -76,6 +90,7 @@ class VideoReader:
             self._proc.kill()  # the caller stopped early: don't wait for the decode to finish
         code = self._proc.wait()
         tail = self._stderr.text()
+        self.errors = [line for line in self._stderr.lines if line]
         if code != 0 and exc[0] is None and self._eof:
             raise TpstvsrError(f"ffmpeg failed decoding {self.path}: {tail or f'exit code {code}'}")
 
