@@ -1,6 +1,7 @@
 """`tpstvsr batch`: convert every video in a folder, mirroring its layout, surviving bad files.
 
-An output that exists is complete (upscale renames into place only at the end), and is checked against
+Each conversion resumes from the complete segments an interrupted earlier run left (unless it was made with
+other settings: then it starts again). An output that exists is complete (upscale renames into place only at the end), and is checked against
 its source's duration before it is skipped; one that fails the check is converted again.
 """
 
@@ -13,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .errors import TpstvsrError
+from .scenes import DEFAULT_THRESHOLD
 from .upscale import check_settings, load_network, progress_bar, upscale
 from .video.endpoints import PARTIAL, VIDEO_SUFFIXES
 from .video.probe import probe
@@ -51,7 +53,8 @@ def is_complete(source: Path, output: Path) -> bool:
 def batch(in_dir: Path, out_dir: Path, *, recursive: bool = False, ext: str | None = None, weights: Path | None = None,
           model=None, device: str = "auto", precision: str = "auto", chunk: int = 8, overlap: int = 2,
           tile: int | None = None, tile_overlap: int = 16, encoder: EncoderOptions | None = None, quiet: bool = False,
-          on_warning: Callable[[str], None] | None = None) -> list[FileOutcome]:
+          on_warning: Callable[[str], None] | None = None, scene_threshold: float = DEFAULT_THRESHOLD,
+          segment: int = 64) -> list[FileOutcome]:
     """Convert each video under IN_DIR to the same relative path under OUT_DIR (suffix `ext` if given)."""
     in_dir, out_dir = Path(in_dir), Path(out_dir)
     if not in_dir.is_dir():
@@ -79,7 +82,8 @@ def batch(in_dir: Path, out_dir: Path, *, recursive: bool = False, ext: str | No
                     out.parent.mkdir(parents=True, exist_ok=True)
                     result = upscale(video, out, model=net, device=str(dev), precision=precision, chunk=chunk,
                                      overlap=overlap, tile=tile, tile_overlap=tile_overlap, encoder=encoder,
-                                     overwrite=True, progress=bar, on_warning=on_warning)
+                                     overwrite=True, resume=True, progress=bar, on_warning=on_warning,
+                                     scene_threshold=scene_threshold, segment=segment)
                     outcomes.append(FileOutcome(video, out, "converted", result.frames_out, result.seconds))
                 except (TpstvsrError, OSError, RuntimeError, ValueError) as exc:  # one bad file must not stop the rest
                     reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

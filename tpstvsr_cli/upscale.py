@@ -1,17 +1,16 @@
 """`tpstvsr upscale`: one video or frame folder in, one video or frame folder out, 2x rate and 4x size.
 
-Three stages overlap in time: a thread decodes, a thread runs the network (torch releases the GIL in its
-kernels), and the calling thread encodes and shows progress. Bounded queues between them keep memory
-flat: at most a couple of windows of frames are in flight, whatever the length of the video.
+Three stages overlap in time (pipeline.py): a thread decodes, a thread runs the network in segments that
+never span a scene cut (shots.py), and the calling thread encodes each segment and shows progress.
+Segments make the work resumable (segments.py): an interrupted run keeps every complete one.
 """
 
+import hashlib
 import itertools
-import queue
-import threading
 import time
 from contextlib import nullcontext
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -19,11 +18,14 @@ import torch
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
 
 from .errors import TpstvsrError
+from .pipeline import run_pipeline
 from .inference import check_options, resolve_device, resolve_precision, upscale_frames
-from .video.endpoints import FolderSink, VideoSink, check_output, is_video_path, open_source
+from .scenes import DEFAULT_THRESHOLD
+from .segments import FolderFrames, VideoSegments, WorkDir
+from .shots import SegmentEnd, segment_outputs
+from .video.endpoints import check_output, is_video_path, open_source
+from .video.streams import plan_streams
 from .video.writer import EncoderOptions
-
-_END = object()
 
 
 @dataclass
@@ -45,68 +47,6 @@ class FpsColumn(ProgressColumn):
 def progress_bar(quiet: bool = False) -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), FpsColumn(),
                     TimeRemainingColumn(), disable=quiet, transient=False)
-
-
-class _Stage(threading.Thread):
-    """Pulls from an iterable and puts each item on a bounded queue; ends with _END or the exception."""
-
-    def __init__(self, items: Callable[[], Iterable], out: queue.Queue, stop: threading.Event):
-        super().__init__(daemon=True)
-        self.items, self.out, self.stop = items, out, stop
-
-    def _put(self, item) -> bool:
-        while not self.stop.is_set():
-            try:
-                self.out.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def run(self) -> None:
-        items = None
-        try:
-            items = iter(self.items())
-            for item in items:
-                if not self._put(item):
-                    return
-            self._put(_END)
-        except BaseException as exc:  # handed to the consumer, which raises it in the main thread
-            self._put(exc)
-        finally:
-            if hasattr(items, "close"):
-                items.close()  # a generator holding a decoder: stop that ffmpeg now, not at garbage collection
-
-
-def _drain(q: queue.Queue, stop: threading.Event) -> Iterator:
-    while True:
-        try:
-            item = q.get(timeout=0.1)
-        except queue.Empty:
-            if stop.is_set():
-                return
-            continue
-        if item is _END:
-            return
-        if isinstance(item, BaseException):
-            raise item
-        yield item
-
-
-def run_pipeline(frames: Callable[[], Iterable[np.ndarray]], network: Callable[[Iterable[np.ndarray]], Iterable[np.ndarray]],
-                 depth: int = 16) -> Iterator[np.ndarray]:
-    """Decode (thread) -> network (thread) -> the caller; bounded queues of `depth` frames in between."""
-    stop = threading.Event()
-    decoded, upscaled = queue.Queue(depth), queue.Queue(max(2, depth // 2))
-    stages = [_Stage(frames, decoded, stop), _Stage(lambda: network(_drain(decoded, stop)), upscaled, stop)]
-    for stage in stages:
-        stage.start()
-    try:
-        yield from _drain(upscaled, stop)
-    finally:
-        stop.set()  # an error or an early exit downstream stops the other stages
-        for stage in stages:
-            stage.join(timeout=5)  # daemon threads: a stage stuck in a long kernel does not hold up exit
 
 
 def load_network(weights: Path | None, device: torch.device, dtype: torch.dtype) -> tuple:
@@ -143,14 +83,48 @@ def _two_or_more(frames: Iterable[np.ndarray], source) -> Iterator[np.ndarray]:
     yield from it
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM during a conversion; `kept` complete segments wait in `work_dir` for --resume."""
+
+    def __init__(self, work_dir: Path, kept: int):
+        super().__init__(f"interrupted; {kept} complete segment(s) kept in {work_dir}")
+        self.work_dir, self.kept = work_dir, kept
+
+
+def _identity(path: Path, source) -> dict:
+    if source.info is None:  # a frame folder: its file names and sizes
+        listing = [(f.name, f.stat().st_size) for f in source.files]
+        return {"input": str(path.resolve()), "input_files": hashlib.sha1(repr(listing).encode()).hexdigest()}
+    st = path.stat()
+    return {"input": str(path.resolve()), "input_bytes": st.st_size, "input_mtime_ns": st.st_mtime_ns}
+
+
+def model_digest(model) -> str:
+    digest = hashlib.sha1()
+    for name, tensor in model.state_dict().items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
 def upscale(input: Path, output: Path, *, weights: Path | None = None, model=None, device: str = "auto",
             precision: str = "auto", chunk: int = 8, overlap: int = 2, tile: int | None = None, tile_overlap: int = 16,
             frames_per_pass: int = 1, fps: float = 25.0, encoder: EncoderOptions | None = None, overwrite: bool = False,
             quiet: bool = False, progress: Progress | None = None, on_warning: Callable[[str], None] | None = None,
-            deinterlace: bool | None = None, strict: bool = False) -> UpscaleResult:
-    """Convert INPUT (video file or frame folder) into OUTPUT (video file or frame folder)."""
+            deinterlace: bool | None = None, strict: bool = False, resume: bool = False,
+            scene_threshold: float = DEFAULT_THRESHOLD, segment: int = 64) -> UpscaleResult:
+    """Convert INPUT (video file or frame folder) into OUTPUT (video file or frame folder).
+
+    Work is written in segments of `segment` input frames beside OUTPUT; `resume` continues an interrupted
+    run from its last complete segment (with the same settings), `overwrite` also starts again over
+    unfinished work. Scene cuts (score above `scene_threshold`, 0: off) are never interpolated across.
+    """
     input, output = Path(input), Path(output)
     dev, dtype = check_settings(chunk, overlap, tile, tile_overlap, encoder, fps, device, precision)
+    if not 0 <= scene_threshold <= 1:
+        raise TpstvsrError(f"--scene-threshold must lie in 0..1 (0: off), got {scene_threshold}")
+    if segment < 1:
+        raise TpstvsrError(f"--segment-frames must be 1 or more, got {segment}")
     if not input.exists():
         raise TpstvsrError(f"no such file or folder: {input}")
     if input.resolve() == output.resolve():
@@ -158,34 +132,72 @@ def upscale(input: Path, output: Path, *, weights: Path | None = None, model=Non
     check_output(output, overwrite)
     source = open_source(input, fps, deinterlace=deinterlace, strict=strict)
     net = model if model is not None else load_network(weights, dev, dtype)[0]
+    encoder = encoder or EncoderOptions()
     to_video = is_video_path(output)
-    sink = VideoSink(output, source, encoder or EncoderOptions(), overwrite) if to_video else FolderSink(output, overwrite)
     warn = on_warning or (lambda msg: None)
-    if not to_video and source.info is not None and (source.info.audio_streams or source.info.subtitle_streams):
-        sink.warnings.append("a frame folder holds no sound or subtitles; they are not kept")
-    for msg in sink.warnings:
+    plan_warnings: list[str] = []
+    plan = plan_streams(source.info, output) if to_video and source.info is not None else None
+    if plan is not None:
+        plan_warnings = list(plan.warnings)
+    elif not to_video and source.info is not None and (source.info.audio_streams or source.info.subtitle_streams):
+        plan_warnings = ["a frame folder holds no sound or subtitles; they are not kept"]
+    settings = {"version": 1, **_identity(input, source), "model": model_digest(net), "chunk": chunk, "overlap": overlap,
+                "tile": tile, "tile_overlap": tile_overlap, "frames_per_pass": frames_per_pass, "precision": str(dtype),
+                "scene_threshold": scene_threshold, "segment": segment, "fps": fps, "deinterlace": source.deinterlace,
+                "encoder": asdict(encoder), "output": output.suffix.lower() if to_video else "frames"}
+    work = WorkDir.open(output, settings, resume=resume, overwrite=overwrite, on_warning=warn)
+    for msg in plan_warnings:
         warn(msg)
+    if to_video:
+        sink = VideoSegments(work, 4 * source.width, 4 * source.height, 2 * source.rate, source.colour, encoder,
+                             source.info, plan, output)
+    else:
+        sink = FolderFrames(work, segment)
+    first, skipped = work.done, 2 * segment * work.done
     total = None if source.count is None else (2 * source.count if to_video else 2 * source.count - 1)
 
     def network(frames):
-        return upscale_frames(net, frames, chunk=chunk, overlap=overlap, tile=tile, tile_overlap=tile_overlap,
-                              device=dev, precision=precision, frames_per_pass=frames_per_pass)
+        def piece(clip):
+            return upscale_frames(net, clip, chunk=chunk, overlap=overlap, tile=tile, tile_overlap=tile_overlap,
+                                  device=dev, precision=precision, frames_per_pass=frames_per_pass)
+        return segment_outputs(frames, piece, segment=segment, pad=overlap, scene_threshold=scene_threshold,
+                               start_segment=first, hold_last=to_video)
 
     own_bar = progress is None
     bar = progress or progress_bar(quiet)
-    start = time.perf_counter()
+    start, written = time.perf_counter(), 0
     with bar if own_bar else nullcontext():
-        task = bar.add_task(input.name, total=total)
-        with sink:
-            for frame in run_pipeline(lambda: _two_or_more(source.frames(), source), network, depth=max(16, chunk + 2 * overlap + 2)):
-                sink.write(frame)
+        task = bar.add_task(input.name, total=total, completed=skipped)
+        try:
+            frames = run_pipeline(lambda: _two_or_more(source.frames(), source), network,
+                                  depth=max(16, chunk + 2 * overlap + 2))
+            for item in frames:
+                if isinstance(item, SegmentEnd):
+                    sink.end_segment()
+                    continue
+                sink.write(item)
+                written += 1
                 bar.advance(task)
-        done = sink.frames_written
-        for msg in source.warnings:
-            warn(msg)
-        bar.update(task, total=done, completed=done)
-        if not own_bar:
-            bar.remove_task(task)
+            if work.done == 0:
+                raise TpstvsrError("no frames were decoded, so nothing was written")
+            sink.finish(output)
+        except BaseException as exc:
+            sink.abort()
+            if work.done == 0 or not work.path.exists():
+                work.remove()
+                raise
+            if isinstance(exc, KeyboardInterrupt):
+                raise Interrupted(work.path, work.done) from None
+            if isinstance(exc, TpstvsrError):
+                raise TpstvsrError(f"{exc} ({work.done} complete segment(s) kept in {work.path}; "
+                                   "run the same command with --resume to continue)") from None
+            raise
+        finally:
+            if not own_bar:
+                bar.remove_task(task)
+    done = skipped + written
+    warnings = plan_warnings + source.warnings
+    for msg in source.warnings:
+        warn(msg)
     frames_in = (done + 1) // 2 if not to_video else done // 2
-    return UpscaleResult(input, output, frames_in, done, time.perf_counter() - start, sink.warnings + source.warnings)
-
+    return UpscaleResult(input, output, frames_in, done, time.perf_counter() - start, warnings)

@@ -1,5 +1,9 @@
 """`tpstvsr upscale`, `tpstvsr batch`, `tpstvsr bench`: parse options, call one library function each."""
 
+import shlex
+import signal
+import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -27,6 +31,8 @@ EncOpt = Annotated[Optional[list[str]], typer.Option("--encoder-opt", help="Furt
 Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace an existing output.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 Deinterlace = Annotated[Optional[bool], typer.Option("--deinterlace/--no-deinterlace", help="Deinterlace (bwdif) before upscaling; default: when the file flags interlaced fields.", show_default=False)]
+SceneThreshold = Annotated[float, typer.Option("--scene-threshold", help="Scene-cut sensitivity, 0..1 (lower finds more cuts; 0 turns detection off). No frame is interpolated across a cut.")]
+SegmentFrames = Annotated[int, typer.Option("--segment-frames", help="Input frames per resumable segment of work.")]
 Strict = Annotated[bool, typer.Option("--strict", help="Refuse a damaged or truncated video instead of converting what decodes.")]
 
 
@@ -42,6 +48,19 @@ def encoder_options(codec, crf, preset, pix_fmt, opts):
     return EncoderOptions(codec=codec, crf=crf, preset=preset, pix_fmt=pix_fmt, extra=extra)
 
 
+@contextmanager
+def _sigterm_as_interrupt():
+    """SIGTERM (a `kill`, a shutting-down machine) ends the run like Ctrl-C: complete segments are kept."""
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _warn(msg: str) -> None:
     _err.print(f"[yellow]warning:[/] {msg}", highlight=False, soft_wrap=True)
 
@@ -54,14 +73,24 @@ def upscale_command(
     chunk: Chunk = 8, overlap: Overlap = 2, tile: Tile = None, tile_overlap: TileOverlap = 16, fps: Fps = 25.0,
     codec: Codec = None, crf: Crf = 18, preset: EncPreset = None, pix_fmt: PixFmt = "yuv420p", encoder_opt: EncOpt = None,
     overwrite: Overwrite = False, quiet: Quiet = False, deinterlace: Deinterlace = None, strict: Strict = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run from its last complete segment.")] = False,
+    scene_threshold: SceneThreshold = 0.3, segment_frames: SegmentFrames = 64,
 ) -> None:
     """Convert a video to twice the frame rate and four times the width and height."""
-    from ..upscale import upscale
+    from ..upscale import Interrupted, upscale
 
-    result = upscale(input=input, output=output, weights=weights, device=device, precision=precision, chunk=chunk,
-                     overlap=overlap, tile=tile, tile_overlap=tile_overlap, fps=fps, overwrite=overwrite, quiet=quiet,
-                     encoder=encoder_options(codec, crf, preset, pix_fmt, encoder_opt), on_warning=_warn,
-                     deinterlace=deinterlace, strict=strict)
+    try:
+        with _sigterm_as_interrupt():
+            result = upscale(input=input, output=output, weights=weights, device=device, precision=precision, chunk=chunk,
+                             overlap=overlap, tile=tile, tile_overlap=tile_overlap, fps=fps, overwrite=overwrite, quiet=quiet,
+                             encoder=encoder_options(codec, crf, preset, pix_fmt, encoder_opt), on_warning=_warn,
+                             deinterlace=deinterlace, strict=strict, resume=resume, scene_threshold=scene_threshold,
+                             segment=segment_frames)
+    except Interrupted as exc:
+        again = " ".join(shlex.quote(a) for a in sys.argv[1:] if a != "--resume")
+        _err.print(f"[yellow]interrupted:[/] {exc.kept} complete segment(s) kept in {exc.work_dir}\n"
+                   f"to continue: tpstvsr {again} --resume", highlight=False, soft_wrap=True)
+        raise typer.Exit(130) from None
     if not quiet:
         _err.print(f"wrote {result.output}: {result.frames_out} frames from {result.frames_in} in {result.seconds:.1f} s", highlight=False)
 
@@ -75,14 +104,21 @@ def batch_command(
     weights: Weights = None, device: Device = "auto", precision: Precision = "auto",
     chunk: Chunk = 8, overlap: Overlap = 2, tile: Tile = None, tile_overlap: TileOverlap = 16,
     codec: Codec = None, crf: Crf = 18, preset: EncPreset = None, pix_fmt: PixFmt = "yuv420p", encoder_opt: EncOpt = None,
-    quiet: Quiet = False,
+    quiet: Quiet = False, scene_threshold: SceneThreshold = 0.3, segment_frames: SegmentFrames = 64,
 ) -> None:
-    """Convert every video in a folder; skip finished ones, keep going past failures, exit 1 if any failed."""
+    """Convert every video in a folder; skip finished ones, resume interrupted ones, keep going past failures."""
     from ..batch import batch, print_report
 
-    outcomes = batch(in_dir=in_dir, out_dir=out_dir, recursive=recursive, ext=ext, weights=weights, device=device,
-                     precision=precision, chunk=chunk, overlap=overlap, tile=tile, tile_overlap=tile_overlap,
-                     encoder=encoder_options(codec, crf, preset, pix_fmt, encoder_opt), quiet=quiet, on_warning=_warn)
+    try:
+        with _sigterm_as_interrupt():
+            outcomes = batch(in_dir=in_dir, out_dir=out_dir, recursive=recursive, ext=ext, weights=weights, device=device,
+                             precision=precision, chunk=chunk, overlap=overlap, tile=tile, tile_overlap=tile_overlap,
+                             encoder=encoder_options(codec, crf, preset, pix_fmt, encoder_opt), quiet=quiet, on_warning=_warn,
+                             scene_threshold=scene_threshold, segment=segment_frames)
+    except KeyboardInterrupt:
+        _err.print("[yellow]interrupted:[/] run the same command again to continue: finished files are skipped "
+                   "and the interrupted one resumes from its last complete segment", highlight=False, soft_wrap=True)
+        raise typer.Exit(130) from None
     print_report(outcomes, in_dir)
     if any(o.status == "failed" for o in outcomes):
         raise typer.Exit(1)

@@ -86,6 +86,9 @@ class VideoWriter:
         self._proc.wait()
         self.path.unlink(missing_ok=True)
         tail = self._stderr.text() or f"exit code {self._proc.returncode}"
+        if "No space left on device" in tail:
+            return TpstvsrError(f"the disk is full (no space left on device) {what} {self.path.name}; "
+                                "free some space and run again with --resume")
         return TpstvsrError(f"ffmpeg failed {what} {self.path.name}: {tail}")
 
     def write(self, frame: np.ndarray) -> None:
