@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image
 
 from .errors import TpstvsrError
+from .frame_folder import IMAGE_SUFFIXES
 from .video.endpoints import PARTIAL
 
 WORK_SUFFIX = PARTIAL + "-work"
@@ -139,6 +140,8 @@ class FolderFrames:
         pass  # frames of the unfinished segment are removed on resume
 
     def finish(self, output: Path) -> None:
+        if output.is_dir() and any(p.is_dir() or p.suffix.lower() not in IMAGE_SUFFIXES for p in output.iterdir()):
+            raise TpstvsrError(f"not replacing {output}: it holds more than frames")
         (self.work.path / "resume.json").unlink()
         if output.is_dir():
             shutil.rmtree(output)  # empty, or frames (check_output required --overwrite then)

@@ -1,10 +1,8 @@
 """Where frames come from (a video file or a folder of frames) and where they go (a video or a folder).
 
-Sinks write to a temporary name beside the output and rename it into place only when complete, so an
-interrupted or failed run never leaves something at OUTPUT that looks finished.
+Outputs are written by segments.py: in segments beside the output, renamed into place only when complete.
 """
 
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -14,12 +12,10 @@ import numpy as np
 from PIL import Image
 
 from ..errors import TpstvsrError
-from ..frame_folder import IMAGE_SUFFIXES, list_frames, read_frame
+from ..frame_folder import IMAGE_SUFFIXES, list_frames
 from .colour import SRGB_FRAMES, ColourSpec, source_colour
 from .probe import VideoInfo, probe
 from .reader import VideoReader
-from .streams import plan_streams
-from .writer import EncoderOptions, VideoWriter
 
 VIDEO_SUFFIXES = {".mp4", ".mkv", ".mov", ".webm", ".avi", ".m4v", ".ts", ".m2ts", ".mts", ".mpg", ".mpeg",
                   ".wmv", ".flv", ".3gp", ".ogv", ".vob", ".dv", ".y4m", ".mxf"}
@@ -44,7 +40,7 @@ class Source:
     def frames(self) -> Iterator[np.ndarray]:
         if self.info is None:
             for f in self.files:
-                yield read_frame(f)
+                yield read_rgb(f)
             return
         with VideoReader(self.path, self.info, self.colour, self.deinterlace, self.constant_rate) as reader:
             yield from reader
@@ -62,6 +58,24 @@ class Source:
         if self.strict:
             raise TpstvsrError(msg + " (--strict refuses it; leave out --strict to convert what decodes)")
         self.warnings.append(msg)
+
+
+def read_rgb(path: Path) -> np.ndarray:
+    """[H, W, 3] uint8 RGB from any PNG/JPG: 16-bit and 32-bit grey scaled down (Pillow's convert would clip
+    them to white), paletted expanded, alpha composited over black (hidden colours under transparent
+    pixels are arbitrary)."""
+    try:
+        with Image.open(path) as img:
+            if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+                grey = np.asarray(img).astype(np.uint32)
+                return np.repeat(((grey >> 8) if img.mode != "I" or grey.max() > 255 else grey).clip(0, 255)
+                                 .astype(np.uint8)[..., None], 3, axis=2)
+            if img.mode == "P" and "transparency" in img.info or img.mode in ("RGBA", "LA", "PA", "La", "RGBa"):
+                rgba = np.asarray(img.convert("RGBA")).astype(np.uint16)
+                return ((rgba[..., :3] * rgba[..., 3:] + 127) // 255).astype(np.uint8)
+            return np.asarray(img.convert("RGB"))
+    except (OSError, ValueError) as exc:
+        raise TpstvsrError(f"cannot read image {path}: {exc}") from None
 
 
 def _frame_size(path: Path) -> tuple[int, int]:
@@ -115,78 +129,3 @@ def check_output(output: Path, overwrite: bool) -> None:
         raise TpstvsrError(f"cannot write in {parent}: {exc.strerror or exc}") from None
     if output.exists() and not (output.is_dir() and not any(output.iterdir())) and not overwrite:
         raise TpstvsrError(f"output exists: {output} (pass --overwrite to replace it)")
-
-
-class VideoSink:
-    """Frames -> a video at twice the source rate; the last frame is written twice, so 2N-1 network frames
-    become 2N and the duration (and the audio sync) matches the source."""
-
-    def __init__(self, output: Path, source: Source, options: EncoderOptions, overwrite: bool):
-        self.output = Path(output)
-        self.partial = self.output.with_name(self.output.stem + PARTIAL + self.output.suffix)
-        self.overwrite = overwrite
-        plan = plan_streams(source.info, self.output) if source.info is not None else None
-        self.warnings = plan.warnings if plan else []
-        self.writer = VideoWriter(self.partial, 4 * source.width, 4 * source.height, 2 * source.rate,
-                                  source.colour, options, source.info, plan)
-        self._last: np.ndarray | None = None
-
-    def __enter__(self):
-        self.writer.__enter__()
-        return self
-
-    def write(self, frame: np.ndarray) -> None:
-        self.writer.write(frame)
-        self._last = frame
-
-    @property
-    def frames_written(self) -> int:
-        return self.writer.frames_written
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None and self._last is None:
-            self.writer.__exit__(TpstvsrError, None, None)  # removes the partial file
-            raise TpstvsrError("no frames were decoded, so no video was written")
-        if exc_type is None:
-            self.writer.write(self._last)  # hold the last frame for one more output frame time
-        self.writer.__exit__(exc_type, exc, tb)
-        if exc_type is None:
-            if self.output.is_dir():
-                self.partial.unlink(missing_ok=True)
-                raise TpstvsrError(f"output {self.output} is a folder; not replacing it with a video")
-            self.partial.replace(self.output)
-
-
-class FolderSink:
-    """Frames -> 00000000.png, 00000001.png, ... in a folder that gets its final name when complete."""
-
-    def __init__(self, output: Path, overwrite: bool):
-        self.output = Path(output)
-        self.partial = self.output.with_name(self.output.name + PARTIAL)
-        self.overwrite = overwrite
-        self.frames_written = 0
-        self.warnings: list[str] = []
-
-    def __enter__(self):
-        shutil.rmtree(self.partial, ignore_errors=True)  # a leftover of an earlier interrupted run
-        self.partial.mkdir(parents=True)
-        return self
-
-    def write(self, frame: np.ndarray) -> None:
-        # compress_level 1: PNG stays lossless, and writing 4x frames costs a fraction of level 6's time.
-        Image.fromarray(np.ascontiguousarray(frame)).save(self.partial / f"{self.frames_written:08d}.png", compress_level=1)
-        self.frames_written += 1
-
-    def __exit__(self, exc_type, *_) -> None:
-        if exc_type is not None or self.frames_written == 0:
-            shutil.rmtree(self.partial, ignore_errors=True)
-            return
-        if self.output.is_dir():
-            entries = list(self.output.iterdir())
-            if any(p.is_dir() or p.suffix.lower() not in IMAGE_SUFFIXES for p in entries):
-                shutil.rmtree(self.partial, ignore_errors=True)
-                raise TpstvsrError(f"not replacing {self.output}: it holds more than frames")
-            shutil.rmtree(self.output)  # empty, or frames (check_output required --overwrite then)
-        elif self.output.exists():
-            self.output.unlink()
-        self.partial.rename(self.output)
