@@ -1,6 +1,5 @@
 """Sources that must simply work: odd sizes, rotation, variable rate, 10 bits, interlacing, PNG modes, names."""
 
-import subprocess
 
 import numpy as np
 import pytest
@@ -9,8 +8,9 @@ from PIL import Image
 from tpstvsr_cli.errors import TpstvsrError
 from tpstvsr_cli.segments import work_dir_for
 from tpstvsr_cli.upscale import upscale
-from tpstvsr_cli.video.endpoints import open_source, read_rgb
-from tpstvsr_cli.video.probe import ffmpeg_exe, probe
+from tpstvsr_cli.frame_folder import read_frame as read_rgb
+from tpstvsr_cli.video.endpoints import open_source
+from tpstvsr_cli.video.probe import probe
 from tpstvsr_cli.video.reader import VideoReader, read_all_frames
 from tpstvsr_cli.video.writer import EncoderOptions
 

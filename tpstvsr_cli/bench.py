@@ -26,7 +26,7 @@ from .upscale import load_network, upscale
 from .video.colour import source_colour
 from .video.probe import ffmpeg_exe, probe
 from .video.reader import VideoReader
-from .video.writer import EncoderOptions, VideoWriter
+from .video.writer import VideoWriter
 
 
 @dataclass

@@ -36,9 +36,18 @@ def is_frame_folder(path: Path) -> bool:
 
 
 def read_frame(path: Path) -> np.ndarray:
-    """[H, W, 3] uint8 RGB; grey, paletted and alpha images are converted (alpha dropped)."""
+    """[H, W, 3] uint8 RGB from any PNG/JPG: 16-bit and 32-bit grey scaled down (Pillow's convert would clip
+    them to white), paletted expanded, alpha composited over black (hidden colours under transparent
+    pixels are arbitrary)."""
     try:
         with Image.open(path) as img:
+            if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+                grey = np.asarray(img).astype(np.uint32)
+                return np.repeat(((grey >> 8) if img.mode != "I" or grey.max() > 255 else grey).clip(0, 255)
+                                 .astype(np.uint8)[..., None], 3, axis=2)
+            if img.mode == "P" and "transparency" in img.info or img.mode in ("RGBA", "LA", "PA", "La", "RGBa"):
+                rgba = np.asarray(img.convert("RGBA")).astype(np.uint16)
+                return ((rgba[..., :3] * rgba[..., 3:] + 127) // 255).astype(np.uint8)
             return np.asarray(img.convert("RGB"))
     except (OSError, ValueError) as exc:
         raise TpstvsrError(f"cannot read image {path}: {exc}") from None

@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image
 
 from ..errors import TpstvsrError
-from ..frame_folder import IMAGE_SUFFIXES, list_frames
+from ..frame_folder import IMAGE_SUFFIXES, list_frames, read_frame
 from .colour import SRGB_FRAMES, ColourSpec, source_colour
 from .probe import VideoInfo, probe
 from .reader import VideoReader
@@ -40,7 +40,7 @@ class Source:
     def frames(self) -> Iterator[np.ndarray]:
         if self.info is None:
             for f in self.files:
-                yield read_rgb(f)
+                yield read_frame(f)
             return
         with VideoReader(self.path, self.info, self.colour, self.deinterlace, self.constant_rate) as reader:
             yield from reader
@@ -53,29 +53,11 @@ class Source:
             return
         said = f"; ffmpeg said: {errors[-1]}" if errors else ""
         what = (f"decoded {decoded} of about {self.count} frames (about {lost} lost)" if lost > 0
-                else f"decoding reported errors")
+                else "decoding reported errors")
         msg = f"{self.path.name} looks damaged or truncated: {what}{said}"
         if self.strict:
             raise TpstvsrError(msg + " (--strict refuses it; leave out --strict to convert what decodes)")
         self.warnings.append(msg)
-
-
-def read_rgb(path: Path) -> np.ndarray:
-    """[H, W, 3] uint8 RGB from any PNG/JPG: 16-bit and 32-bit grey scaled down (Pillow's convert would clip
-    them to white), paletted expanded, alpha composited over black (hidden colours under transparent
-    pixels are arbitrary)."""
-    try:
-        with Image.open(path) as img:
-            if img.mode in ("I;16", "I;16B", "I;16L", "I"):
-                grey = np.asarray(img).astype(np.uint32)
-                return np.repeat(((grey >> 8) if img.mode != "I" or grey.max() > 255 else grey).clip(0, 255)
-                                 .astype(np.uint8)[..., None], 3, axis=2)
-            if img.mode == "P" and "transparency" in img.info or img.mode in ("RGBA", "LA", "PA", "La", "RGBa"):
-                rgba = np.asarray(img.convert("RGBA")).astype(np.uint16)
-                return ((rgba[..., :3] * rgba[..., 3:] + 127) // 255).astype(np.uint8)
-            return np.asarray(img.convert("RGB"))
-    except (OSError, ValueError) as exc:
-        raise TpstvsrError(f"cannot read image {path}: {exc}") from None
 
 
 def _frame_size(path: Path) -> tuple[int, int]:
