@@ -106,3 +106,14 @@ def test_sigterm_stops_with_a_checkpoint(frame_dirs, tmp_path):
     assert result["stopped"] == "signal SIGTERM" and result["step"] > 0
     state = torch.load(tmp_path / "run" / "last.ckpt", weights_only=False)
     assert state["step"] == result["step"]
+
+
+def test_init_from_release_continues_step_and_stage(frame_dirs, tmp_path):
+    torch.set_num_threads(1)
+    release = tmp_path / "rel.safetensors"
+    train(_cfg(frame_dirs, tmp_path / "a", val=[], max_steps=3, release=release))
+    assert read_metadata(release)["stage"] == "fsm" and read_metadata(release)["stage_step"] == "1"
+    result = train(_cfg(frame_dirs, tmp_path / "b", val=[], init_from=release))
+    assert result["step"] == 6 and result["stage"] == 3
+    with pytest.raises(TpstvsrError, match="preset"):
+        train(_cfg(frame_dirs, tmp_path / "c", val=[], init_from=release, preset="default"))

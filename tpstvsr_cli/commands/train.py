@@ -39,6 +39,7 @@ def train_command(
     val_every: Annotated[int, typer.Option("--val-every", help="Steps between validations.")] = 500,
     vgg_weights: Annotated[Optional[Path], typer.Option("--vgg-weights", help="torchvision VGG-19 state dict; enables the VGG loss term.")] = None,
     release: Annotated[Optional[Path], typer.Option(help="Write fp16 safetensors release weights here at every checkpoint.")] = None,
+    init_from: Annotated[Optional[Path], typer.Option("--init-from", help="Start from release weights (their step and stage), e.g. when the checkpoint is lost.")] = None,
     cache_dir: Annotated[Path, typer.Option("--cache-dir", help="Decoded-frame cache.")] = Path.home() / ".cache" / "tpstvsr" / "frames",
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
@@ -55,6 +56,6 @@ def train_command(
         data=data, run_dir=run_dir, preset=preset, cache_dir=cache_dir, stage_steps=_ints(stage_steps, 3),
         batch=batch, crop=crop, in_frames=frames, max_stride=max_stride, lr=lr, max_minutes=max_minutes, max_steps=max_steps,
         ckpt_minutes=ckpt_minutes, val=val or [], val_every=val_every, vgg_weights=vgg_weights,
-        release=release, device=device, seed=seed,
+        release=release, init_from=init_from, device=device, seed=seed,
     )
     train(cfg=cfg, resume=resume)

@@ -26,6 +26,7 @@ class TrainConfig:
     val: list[Path] = field(default_factory=list)
     val_every: int = 500
     vgg_weights: Path | None = None
+    init_from: Path | None = None  # release weights to start from (step and stage from their header)
     release: Path | None = None  # half-precision release weights written with every checkpoint
     device: str = "auto"
     seed: int = 0

@@ -18,7 +18,7 @@ from rich.console import Console
 from ..errors import TpstvsrError
 from ..inference import resolve_device
 from ..models import build_model
-from ..weights import save_release
+from ..weights import load_model, save_release
 from .checkpoint import load_checkpoint, restore_rngs, save_checkpoint
 from .config import STAGE_NAMES, TrainConfig
 from .frame_pool import load_pool
@@ -87,6 +87,14 @@ def train(cfg: TrainConfig, resume: bool = False, console: Console | None = None
         restore_rngs(state, rng)
         if rank:  # each rank draws its own samples
             rng = np.random.default_rng([cfg.seed, rank, step])
+    elif cfg.init_from:  # continue from release weights (the checkpoint is gone): optimizer and RNGs start anew
+        released, meta = load_model(cfg.init_from)
+        if meta["preset"] != cfg.preset:
+            raise TpstvsrError(f"--init-from {cfg.init_from} holds preset {meta['preset']!r}, not {cfg.preset!r}")
+        model.load_state_dict(released.state_dict())
+        step, stage_step = int(meta.get("step", 0)), int(meta.get("stage_step", 0))
+        stage = STAGE_NAMES.index(meta["stage"]) if meta.get("stage") in STAGE_NAMES else 2
+        rng = np.random.default_rng([cfg.seed, rank, step])
 
     clips = load_pool(cfg.data, cfg.cache_dir, 2 * cfg.in_frames - 1, log=console.log if main else (lambda *_: None))
     val_clips = load_val_clips(cfg.val) if (cfg.val and main) else []
@@ -100,7 +108,7 @@ def train(cfg: TrainConfig, resume: bool = False, console: Console | None = None
             return
         save_checkpoint(ckpt_path, model=model, optimizer=opt, step=step, stage=stage, stage_step=stage_step, rng=rng, config=cfg.to_dict(), history=history)
         if cfg.release:
-            save_release(model, cfg.preset, cfg.release, {"step": step, "stage": STAGE_NAMES[min(stage, 2)], "last_val": history[-1] if history else {}})
+            save_release(model, cfg.preset, cfg.release, {"step": step, "stage": STAGE_NAMES[min(stage, 2)], "stage_step": stage_step, "last_val": history[-1] if history else {}})
 
     progress = TrainProgress(console, enabled=main)
     stopped = "done"
