@@ -15,14 +15,14 @@ DEFAULT_NAME = "tpstvsr-default.safetensors"
 
 
 def default_weights_path() -> Path:
-    """Installed: the package tpstvsr_cli.weights (mapped from weights/); source checkout: ./weights."""
+    """Installed: the package tpstvsr_cli.default_weights (mapped from weights/); source checkout: ./weights."""
     try:
         from importlib.resources import files
 
-        installed = Path(str(files("tpstvsr_cli.weights") / DEFAULT_NAME))
+        installed = Path(str(files("tpstvsr_cli.default_weights") / DEFAULT_NAME))
         if installed.is_file():
             return installed
-    except ModuleNotFoundError:
+    except (ModuleNotFoundError, TypeError):  # a source checkout has no tpstvsr_cli.default_weights
         pass
     return Path(__file__).resolve().parent.parent / "weights" / DEFAULT_NAME
 

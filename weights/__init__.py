@@ -1,1 +1,1 @@
-"""Installed as tpstvsr_cli.weights: the default release weights travel inside the package."""
+"""Installed as tpstvsr_cli.default_weights: the default release weights travel inside the package."""
