@@ -7,19 +7,14 @@ import torch
 
 from ..frame_folder import list_frames, read_frame
 from ..models.profiles import blend_time, degrade_clip, resize_frames
+from ..evaluation.metrics import psnr, rgb_to_y
 from .frame_pool import halve_if_large
 
 
-def luma(x: torch.Tensor) -> torch.Tensor:
-    """BT.601 Y in 0..255 (MATLAB rgb2ycbcr) of [..., 3, H, W] RGB in 0..1."""
-    r, g, b = x.unbind(-3)
-    return 16 + 65.481 * r + 128.553 * g + 24.966 * b
-
-
 def psnr_y(a: torch.Tensor, b: torch.Tensor) -> float:
-    q = lambda x: x.clamp(0, 1).mul(255).round().div(255)  # noqa: E731 (8-bit output, as a video)
-    mse = (luma(q(a)) - luma(q(b))).pow(2).mean().item()
-    return 10 * np.log10(255**2 / max(mse, 1e-10))
+    """Luma PSNR of two clips [..., 3, H, W] in 0..1, rounded to 8 bits first (as a video), as `tpstvsr eval`."""
+    to_uint8 = lambda x: x.clamp(0, 1).mul(255).round().to(torch.uint8).movedim(-3, -1).numpy()  # noqa: E731
+    return psnr(rgb_to_y(to_uint8(a)), rgb_to_y(to_uint8(b)))
 
 
 def load_val_clips(folders: list[Path], frames: int = 9, crop: int = 256) -> list[torch.Tensor]:
