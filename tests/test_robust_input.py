@@ -1,5 +1,6 @@
 """Bad and unusual input through the real CLI: a one-line error, exit 2, no traceback, nothing written."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -113,4 +114,6 @@ def test_truncated_video_converts_what_decodes_and_says_what_was_lost(tmp_path, 
     decoded = len(read_all_frames(src))
     assert 0 < decoded < 30
     assert result.frames_out == 2 * decoded == len(read_all_frames(tmp_path / "out.mp4"))
-    assert any("truncated" in w and f"decoded {decoded} of about 30" in w for w in warnings), warnings
+    # the total is an estimate from the container's duration: 30 frames were written, ffmpeg builds may say 30 or 31
+    said = [re.search(r"decoded (\d+) of about (\d+) frames", w) for w in warnings if "truncated" in w]
+    assert any(m and int(m[1]) == decoded and 29 <= int(m[2]) <= 32 for m in said), warnings
