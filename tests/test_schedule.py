@@ -3,7 +3,7 @@
 import pytest
 
 from tpstvsr_cli.schedule import (
-    crossfade, frames_needed, ramp, span_weights, temporal_windows, tile_spans, window_for_core,
+    crossfade, even_spans, frames_needed, plan_tiles, ramp, span_weights, temporal_windows, tile_spans, window_for_core,
 )
 
 
@@ -73,3 +73,40 @@ def test_one_tile_when_the_frame_fits():
     assert tile_spans(48, 64, 16) == [(0, 48)]
     with pytest.raises(ValueError):
         tile_spans(100, 20, 16)
+
+
+@pytest.mark.parametrize("size", [37, 100, 181, 720, 1280])
+@pytest.mark.parametrize("parts,overlap,align", [(2, 16, 2), (3, 8, 1), (5, 16, 4), (7, 4, 8)])
+def test_even_spans_cover_with_aligned_overlaps_and_near_equal_lengths(size, parts, overlap, align):
+    spans = even_spans(size, parts, overlap, align)
+    assert len(spans) == (parts if size >= 100 else len(spans)) and spans[0][0] == 0 and spans[-1][1] == size
+    assert all(a % align == 0 for a, _ in spans)
+    for (a0, b0), (a1, b1) in zip(spans, spans[1:]):
+        assert a0 < a1 and b0 - a1 >= overlap
+    lengths = [b - a for a, b in spans]
+    assert max(lengths) - min(lengths) <= align + 1
+    total = [0.0] * (4 * size)
+    for (a, b), w in zip(spans, span_weights(spans, 4)):
+        for i, v in enumerate(w):
+            total[4 * a + i] += v
+    assert min(total) > 0  # every output sample covered (the runner divides by the total)
+
+
+def test_plan_tiles_uses_the_fewest_tiles_that_fit():
+    assert plan_tiles(720, 1280, 2e6, 16, 2) == (1, 1)
+    ny, nx = plan_tiles(720, 1280, 500e3, 16, 2)
+    assert ny * nx == 2  # one cut is enough for a budget a little over half the frame
+    for budget in (500e3, 120e3, 30e3):
+        ny, nx = plan_tiles(720, 1280, budget, 16, 2)
+        th = max(b - a for a, b in even_spans(720, ny, 16, 2))
+        tw = max(b - a for a, b in even_spans(1280, nx, 16, 2))
+        assert th * tw <= budget
+        smaller = [(y, x) for y in range(1, 40) for x in range(1, 40) if y * x < ny * nx]
+        assert all(max(b - a for a, b in even_spans(720, y, 16, 2)) * max(b - a for a, b in even_spans(1280, x, 16, 2)) > budget
+                   for y, x in smaller)
+
+
+def test_plan_tiles_never_goes_below_the_smallest_tile():
+    ny, nx = plan_tiles(100, 100, 1, 8, 1, min_tile=40)
+    assert min(b - a for a, b in even_spans(100, ny, 8, 1)) >= 40
+    assert min(b - a for a, b in even_spans(100, nx, 8, 1)) >= 40

@@ -12,7 +12,8 @@ import numpy as np
 import torch
 
 from .errors import TpstvsrError
-from .schedule import check_chunking, frames_needed, span_weights, tile_spans, window_for_core
+from .memory import available_bytes, stitch_bytes_per_pixel, window_bytes_per_pixel
+from .schedule import check_chunking, even_spans, frames_needed, plan_tiles, span_weights, tile_spans, window_for_core
 
 PRECISIONS = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 
@@ -54,7 +55,11 @@ def check_options(chunk: int, overlap: int, tile: int | None, tile_overlap: int)
         check_chunking(chunk, overlap)
     except ValueError as exc:
         raise TpstvsrError(str(exc)) from None
-    if tile is not None and (tile_overlap < 0 or tile < 2 * tile_overlap + 8):
+    if tile is not None and tile < 0:
+        raise TpstvsrError(f"tile must be 0 (whole frames) or a size in input pixels, got {tile}")
+    if tile_overlap < 0:
+        raise TpstvsrError(f"tile overlap must be 0 or more, got {tile_overlap}")
+    if tile and tile < 2 * tile_overlap + 8:
         raise TpstvsrError(f"tile {tile} is too small for a tile overlap of {tile_overlap} (need at least {2 * tile_overlap + 8})")
 
 
@@ -70,9 +75,11 @@ class _WindowRunner:
     context frames cost TPSRM time alone.
     """
 
-    def __init__(self, model, device, dtype, tile, tile_overlap, frames_per_pass):
+    def __init__(self, model, device, dtype, tile, tile_overlap, frames_per_pass, window_frames):
         self.model, self.device, self.dtype = model, device, dtype
         self.tile, self.tile_overlap, self.frames_per_pass = tile, tile_overlap, frames_per_pass
+        self.window_frames = window_frames
+        self.plans: dict[tuple[int, int], tuple[list, list]] = {}
         params = next(model.parameters(), None)
         self.param_dtype = params.dtype if params is not None else torch.float32
         # Tile starts on multiples of the U-Net's stride so its stride-2 grids match the whole frame's.
@@ -84,12 +91,28 @@ class _WindowRunner:
             out = self.model(clip, frames_per_pass=self.frames_per_pass, outputs=keep)
         return out[0].float().cpu()
 
+    def spans(self, h: int, w: int) -> tuple[list, list]:
+        """Tile rows and columns: fixed-size tiles for an explicit tile, whole frames for 0, else planned once
+        per frame size from the memory free at the first window (so every window of a video tiles alike)."""
+        if self.tile is not None:
+            tile = self.tile or None
+            return tile_spans(h, tile, self.tile_overlap, self.align), tile_spans(w, tile, self.tile_overlap, self.align)
+        if (h, w) not in self.plans:
+            budget = available_bytes(self.device)
+            per_px = window_bytes_per_pixel(self.model, self.window_frames, self.dtype)
+            if h * w * per_px <= budget:
+                ny, nx = 1, 1
+            else:
+                host_left = budget if self.device.type == "cuda" else budget - h * w * stitch_bytes_per_pixel(2 * self.window_frames)
+                ny, nx = plan_tiles(h, w, max(host_left, 0) / per_px, self.tile_overlap, self.align, 2 * self.tile_overlap + 8)
+            self.plans[(h, w)] = (even_spans(h, ny, self.tile_overlap, self.align), even_spans(w, nx, self.tile_overlap, self.align))
+        return self.plans[(h, w)]
+
     def __call__(self, frames: list[np.ndarray], keep: slice) -> torch.Tensor:
         clip = torch.from_numpy(np.stack(frames)).to(self.device).permute(0, 3, 1, 2).unsqueeze(0)
         clip = clip.to(self.param_dtype if self.dtype == torch.float32 else self.dtype).div_(255)
         h, w = clip.shape[-2:]
-        rows = tile_spans(h, self.tile, self.tile_overlap, self.align)
-        cols = tile_spans(w, self.tile, self.tile_overlap, self.align)
+        rows, cols = self.spans(h, w)
         if len(rows) == 1 and len(cols) == 1:
             return self._net(clip, keep)
         out = torch.zeros(len(range(2 * len(frames) - 1)[keep]), 3, 4 * h, 4 * w)
@@ -123,13 +146,15 @@ def upscale_frames(model, frames: Iterable[np.ndarray], *, chunk: int = 8, overl
 
     Output 2k is input k super-resolved, 2k+1 lies halfway between k and k+1. Each pass supplies the
     outputs of `chunk` new input frames and sees `overlap` more frames of context on either side (their
-    outputs are discarded), so at most chunk + 2*overlap + 1 input frames are held. `tile` (input pixels,
-    None: whole frames) splits large frames into tiles overlapping by `tile_overlap`. A single input frame
+    outputs are discarded), so at most chunk + 2*overlap + 1 input frames are held. `tile` (input pixels)
+    splits frames into tiles overlapping by `tile_overlap`; 0 keeps whole frames; None (automatic) keeps
+    whole frames when a window fits half the free memory, else as few even tiles as fit. A single input frame
     gives a single output frame (it is run as a still pair).
     """
     check_options(chunk, overlap, tile, tile_overlap)
     dev = resolve_device(device)
-    run = _WindowRunner(model.to(dev).eval(), dev, resolve_precision(precision, dev), tile, tile_overlap, frames_per_pass)
+    run = _WindowRunner(model.to(dev).eval(), dev, resolve_precision(precision, dev), tile, tile_overlap, frames_per_pass,
+                        window_frames=chunk + 2 * overlap + 1)
     source = _checked(frames)
     buf: list[np.ndarray] = []  # input frames buf_start, buf_start+1, ...
     buf_start, ended, core = 0, False, 0

@@ -16,6 +16,7 @@ half crossfades. Tile starts are multiples of `align`, so the network's stride-2
 frame's.
 """
 
+import math
 from dataclasses import dataclass
 
 
@@ -121,3 +122,60 @@ def span_weights(spans: list[tuple[int, int]], scale: int = 1) -> list[list[floa
         trail = (b - spans[i + 1][0]) * scale if i + 1 < len(spans) else 0
         weights.append(ramp((b - a) * scale, lead, trail))
     return weights
+
+
+def even_spans(size: int, parts: int, overlap: int, align: int = 1) -> list[tuple[int, int]]:
+    """Cover [0, size) with `parts` spans of near-equal length, neighbours sharing at least `overlap` samples.
+
+    Starts are multiples of `align` (rounded down, so a span may be up to align-1 longer than the others).
+    Used for automatic tiling: n equal tiles waste less work than fixed-size tiles with a ragged last one.
+    """
+    if parts <= 1 or size <= overlap:
+        return [(0, size)]
+    length = min(size, -(-(size + (parts - 1) * overlap) // parts))  # ceil: parts*length >= size + overlaps
+    while parts > 1 and (size - length) / (parts - 1) < align:  # more parts than aligned starts: fewer, longer spans
+        parts -= 1
+        length = min(size, -(-(size + (parts - 1) * overlap) // parts))
+    if parts == 1:
+        return [(0, size)]
+    spans = []
+    for i in range(parts):
+        ideal = i * (size - length) / (parts - 1)  # exact starts would overlap by length - (size-length)/(parts-1) >= overlap
+        start = int(ideal) // align * align
+        spans.append((start, min(size, math.ceil(ideal) + length)))
+    return spans
+
+
+def plan_tiles(height: int, width: int, max_pixels: float, overlap: int, align: int = 1, min_tile: int = 0) -> tuple[int, int]:
+    """The fewest tiles (rows, cols) of even_spans whose largest tile has at most `max_pixels` pixels.
+
+    Ties go to the plan that computes the smallest total area. Tiles never shrink below `min_tile` samples
+    a side (nor below 2*overlap + align); when even those are over budget, the finest such grid is returned.
+    """
+    def longest(size: int, parts: int) -> int:
+        return max(b - a for a, b in even_spans(size, parts, overlap, align))
+
+    def shortest(size: int, parts: int) -> int:
+        spans = even_spans(size, parts, overlap, align)
+        return min(b - a for a, b in spans) if len(spans) == parts else 0
+
+    floor = max(min_tile, 2 * overlap + align)
+
+    def counts(size: int) -> list[int]:  # tile counts along one side whose tiles stay at least `floor` long
+        out = [1]
+        while len(out) < 64 and out[-1] < size and shortest(size, out[-1] + 1) >= floor:
+            out.append(out[-1] + 1)
+        return out
+
+    rows, cols = counts(height), counts(width)
+    best, finest = None, (rows[-1], cols[-1])
+    for ny in rows:
+        th = longest(height, ny)
+        for nx in cols:
+            tw = longest(width, nx)
+            if th * tw <= max_pixels:
+                key = (ny * nx, ny * nx * th * tw)
+                if best is None or key < best[0]:
+                    best = (key, (ny, nx))
+                break  # more columns only add tiles for this row count
+    return best[1] if best else finest

@@ -20,7 +20,7 @@ Device = Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N
 Precision = Annotated[str, typer.Option("--precision", help="auto (fp16/bf16 on a GPU, fp32 on the CPU), fp32, fp16 or bf16.")]
 Chunk = Annotated[int, typer.Option("--chunk", help="Input frames whose outputs each network pass supplies.")]
 Overlap = Annotated[int, typer.Option("--overlap", help="Context frames the network also sees on each side of a chunk (outputs discarded), hiding seams between chunks.")]
-Tile = Annotated[Optional[int], typer.Option("--tile", help="Split frames into overlapping tiles of this many input pixels (for large frames or small GPUs); default: whole frames.")]
+Tile = Annotated[Optional[int], typer.Option("--tile", help="Split frames into overlapping tiles of this many input pixels; 0: whole frames always. Default: whole frames when they fit half the free memory, else as few even tiles as fit.")]
 TileOverlap = Annotated[int, typer.Option("--tile-overlap", help="Input pixels shared by neighbouring tiles.")]
 Fps = Annotated[float, typer.Option("--fps", help="Frame rate of a frame-folder input.")]
 Codec = Annotated[Optional[str], typer.Option("--codec", help="Video encoder (default libx264; libvpx-vp9 for .webm).")]

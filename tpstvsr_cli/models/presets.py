@@ -24,6 +24,9 @@ class NetConfig:
     rm_dec_blocks: tuple[int, ...]
     dilations: tuple[int, ...] = (1, 2, 3, 4)
     alpha: float = 0.2
+    # Measured host memory per input pixel for one fp32 window (chunk 8, overlap 2): the peak-RSS slope between
+    # 160x96 and 320x180 input (scripts/measure_memory.py). Automatic tiling plans with it.
+    kib_per_input_px: float = 17.0
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -35,6 +38,7 @@ PRESETS: dict[str, NetConfig] = {
         "an RM U-Net of 15 ResBlocks (64/128/256 channels); 7.67M parameters (the paper reports 7.53M).",
         tp_channels=64, tp_blocks=6, fsm_channels=64, csr_channels=64, csr_blocks=6,
         rm_channels=(64, 128, 256), rm_enc_blocks=(3, 3), rm_mid_blocks=3, rm_dec_blocks=(3, 3),
+        kib_per_input_px=56.0,
     ),
     "default": NetConfig(
         description="Sized for 2 CPU cores. Departures from the paper: narrower IMDNs (32 channels, 4 and 3 "
@@ -47,6 +51,7 @@ PRESETS: dict[str, NetConfig] = {
         description="For tests only: a few thousand parameters, every part of the architecture present.",
         tp_channels=8, tp_blocks=1, fsm_channels=8, csr_channels=8, csr_blocks=1,
         rm_channels=(4, 8), rm_enc_blocks=(1,), rm_mid_blocks=1, rm_dec_blocks=(1,),
+        kib_per_input_px=10.0,
     ),
 }
 
@@ -61,6 +66,7 @@ def build_model(preset: str | NetConfig = "default") -> TPNet:
         FSM(cfg.fsm_channels, cfg.dilations, cfg.alpha, cfg.csr_channels, cfg.csr_blocks),
         RefineUNet(cfg.rm_channels, cfg.rm_enc_blocks, cfg.rm_mid_blocks, cfg.rm_dec_blocks),
         pad_multiple=pad_multiple,
+        kib_per_input_px=cfg.kib_per_input_px,
     )
 
 

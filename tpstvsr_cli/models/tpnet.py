@@ -17,10 +17,11 @@ STAGES = ("tpsrm", "fsm", "rm")
 
 
 class TPNet(nn.Module):
-    def __init__(self, tpsrm: TPSRM, fsm: FSM, rm: RefineUNet, pad_multiple: int = 1):
+    def __init__(self, tpsrm: TPSRM, fsm: FSM, rm: RefineUNet, pad_multiple: int = 1, kib_per_input_px: float | None = None):
         super().__init__()
         self.tpsrm, self.fsm, self.rm = tpsrm, fsm, rm
         self.pad_multiple = pad_multiple
+        self.kib_per_input_px = kib_per_input_px  # memory a caller should plan per input pixel of a window (presets.py)
 
     def forward(self, clip: torch.Tensor, upto: str = "rm", frames_per_pass: int | None = None, outputs: slice | None = None) -> torch.Tensor:
         """Run the modules up to `upto` ('tpsrm' returns V_inter at 2H x W, others 4H x 4W).
