@@ -75,10 +75,10 @@ class _WindowRunner:
     context frames cost TPSRM time alone.
     """
 
-    def __init__(self, model, device, dtype, tile, tile_overlap, frames_per_pass, window_frames):
+    def __init__(self, model, device, dtype, tile, tile_overlap, frames_per_pass, window_frames, kept_frames):
         self.model, self.device, self.dtype = model, device, dtype
         self.tile, self.tile_overlap, self.frames_per_pass = tile, tile_overlap, frames_per_pass
-        self.window_frames = window_frames
+        self.window_frames, self.kept_frames = window_frames, kept_frames
         self.plans: dict[tuple[int, int], tuple[list, list]] = {}
         params = next(model.parameters(), None)
         self.param_dtype = params.dtype if params is not None else torch.float32
@@ -103,7 +103,7 @@ class _WindowRunner:
             if h * w * per_px <= budget:
                 ny, nx = 1, 1
             else:
-                host_left = budget if self.device.type == "cuda" else budget - h * w * stitch_bytes_per_pixel(2 * self.window_frames)
+                host_left = budget if self.device.type == "cuda" else budget - h * w * stitch_bytes_per_pixel(self.kept_frames)
                 ny, nx = plan_tiles(h, w, max(host_left, 0) / per_px, self.tile_overlap, self.align, 2 * self.tile_overlap + 8)
             self.plans[(h, w)] = (even_spans(h, ny, self.tile_overlap, self.align), even_spans(w, nx, self.tile_overlap, self.align))
         return self.plans[(h, w)]
@@ -154,7 +154,7 @@ def upscale_frames(model, frames: Iterable[np.ndarray], *, chunk: int = 8, overl
     check_options(chunk, overlap, tile, tile_overlap)
     dev = resolve_device(device)
     run = _WindowRunner(model.to(dev).eval(), dev, resolve_precision(precision, dev), tile, tile_overlap, frames_per_pass,
-                        window_frames=chunk + 2 * overlap + 1)
+                        window_frames=chunk + 2 * overlap + 1, kept_frames=2 * chunk + 1)
     source = _checked(frames)
     buf: list[np.ndarray] = []  # input frames buf_start, buf_start+1, ...
     buf_start, ended, core = 0, False, 0
