@@ -54,7 +54,7 @@ def batch(in_dir: Path, out_dir: Path, *, recursive: bool = False, ext: str | No
           model=None, device: str = "auto", precision: str = "auto", chunk: int = 8, overlap: int = 2,
           tile: int | None = None, tile_overlap: int = 16, encoder: EncoderOptions | None = None, quiet: bool = False,
           on_warning: Callable[[str], None] | None = None, scene_threshold: float = DEFAULT_THRESHOLD,
-          segment: int = 64) -> list[FileOutcome]:
+          segment: int = 64, ensemble: int = 1) -> list[FileOutcome]:
     """Convert each video under IN_DIR to the same relative path under OUT_DIR (suffix `ext` if given)."""
     in_dir, out_dir = Path(in_dir), Path(out_dir)
     if not in_dir.is_dir():
@@ -66,7 +66,7 @@ def batch(in_dir: Path, out_dir: Path, *, recursive: bool = False, ext: str | No
         raise TpstvsrError(f"no videos in {in_dir}" + ("" if recursive else " (use --recursive for subfolders)"))
     if ext is not None and not ext.startswith("."):
         ext = "." + ext
-    dev, dtype = check_settings(chunk, overlap, tile, tile_overlap, encoder, 25.0, device, precision)
+    dev, dtype = check_settings(chunk, overlap, tile, tile_overlap, encoder, 25.0, device, precision, ensemble)
     net = model if model is not None else load_network(weights, dev, dtype)[0]
     outcomes: list[FileOutcome] = []
     with progress_bar(quiet) as bar:
@@ -83,7 +83,7 @@ def batch(in_dir: Path, out_dir: Path, *, recursive: bool = False, ext: str | No
                     result = upscale(video, out, model=net, device=str(dev), precision=precision, chunk=chunk,
                                      overlap=overlap, tile=tile, tile_overlap=tile_overlap, encoder=encoder,
                                      overwrite=True, resume=True, progress=bar, on_warning=on_warning,
-                                     scene_threshold=scene_threshold, segment=segment)
+                                     scene_threshold=scene_threshold, segment=segment, ensemble=ensemble)
                     outcomes.append(FileOutcome(video, out, "converted", result.frames_out, result.seconds))
                 except (TpstvsrError, OSError, RuntimeError, ValueError) as exc:  # one bad file must not stop the rest
                     reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

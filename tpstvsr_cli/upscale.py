@@ -59,11 +59,11 @@ def load_network(weights: Path | None, device: torch.device, dtype: torch.dtype)
 
 
 def check_settings(chunk: int, overlap: int, tile: int | None, tile_overlap: int, encoder: EncoderOptions | None,
-                   fps: float, device: str, precision: str) -> tuple[torch.device, torch.dtype]:
+                   fps: float, device: str, precision: str, ensemble: int = 1) -> tuple[torch.device, torch.dtype]:
     """Every option checked before any file is opened or ffmpeg started; returns the device and dtype."""
     if chunk < 2:
         raise TpstvsrError(f"--chunk must be 2 or more, got {chunk}")
-    check_options(chunk, overlap, tile, tile_overlap)
+    check_options(chunk, overlap, tile, tile_overlap, ensemble)
     if encoder is not None and encoder.crf is not None and encoder.crf < 0:
         raise TpstvsrError(f"--crf must be 0 or more, got {encoder.crf}")
     if not fps > 0:
@@ -112,15 +112,16 @@ def upscale(input: Path, output: Path, *, weights: Path | None = None, model=Non
             frames_per_pass: int = 1, fps: float = 25.0, encoder: EncoderOptions | None = None, overwrite: bool = False,
             quiet: bool = False, progress: Progress | None = None, on_warning: Callable[[str], None] | None = None,
             deinterlace: bool | None = None, strict: bool = False, resume: bool = False,
-            scene_threshold: float = DEFAULT_THRESHOLD, segment: int = 64) -> UpscaleResult:
+            scene_threshold: float = DEFAULT_THRESHOLD, segment: int = 64, ensemble: int = 1) -> UpscaleResult:
     """Convert INPUT (video file or frame folder) into OUTPUT (video file or frame folder).
 
     Work is written in segments of `segment` input frames beside OUTPUT; `resume` continues an interrupted
     run from its last complete segment (with the same settings), `overwrite` also starts again over
     unfinished work. Scene cuts (score above `scene_threshold`, 0: off) are never interpolated across.
+    `ensemble` (1, 2 or 8) averages that many transposed/flipped network passes (inference.upscale_frames).
     """
     input, output = Path(input), Path(output)
-    dev, dtype = check_settings(chunk, overlap, tile, tile_overlap, encoder, fps, device, precision)
+    dev, dtype = check_settings(chunk, overlap, tile, tile_overlap, encoder, fps, device, precision, ensemble)
     if not 0 <= scene_threshold <= 1:
         raise TpstvsrError(f"--scene-threshold must lie in 0..1 (0: off), got {scene_threshold}")
     if segment < 1:
@@ -142,7 +143,7 @@ def upscale(input: Path, output: Path, *, weights: Path | None = None, model=Non
     elif not to_video and source.info is not None and (source.info.audio_streams or source.info.subtitle_streams):
         plan_warnings = ["a frame folder holds no sound or subtitles; they are not kept"]
     settings = {"version": 1, **_identity(input, source), "model": model_digest(net), "chunk": chunk, "overlap": overlap,
-                "tile": tile, "tile_overlap": tile_overlap, "frames_per_pass": frames_per_pass, "precision": str(dtype),
+                "tile": tile, "tile_overlap": tile_overlap, "frames_per_pass": frames_per_pass, "precision": str(dtype), "ensemble": ensemble,
                 "scene_threshold": scene_threshold, "segment": segment, "fps": fps, "deinterlace": source.deinterlace,
                 "encoder": asdict(encoder), "output": output.suffix.lower() if to_video else "frames"}
     work = WorkDir.open(output, settings, resume=resume, overwrite=overwrite, on_warning=warn)
@@ -159,7 +160,7 @@ def upscale(input: Path, output: Path, *, weights: Path | None = None, model=Non
     def network(frames):
         def piece(clip):
             return upscale_frames(net, clip, chunk=chunk, overlap=overlap, tile=tile, tile_overlap=tile_overlap,
-                                  device=dev, precision=precision, frames_per_pass=frames_per_pass)
+                                  device=dev, precision=precision, frames_per_pass=frames_per_pass, ensemble=ensemble)
         return segment_outputs(frames, piece, segment=segment, pad=overlap, scene_threshold=scene_threshold,
                                start_segment=first, hold_last=to_video)
 

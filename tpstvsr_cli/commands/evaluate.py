@@ -24,6 +24,7 @@ def eval_command(
     precision: Annotated[str, typer.Option(help="Model precision: fp32, fp16, bf16 or auto.")] = "fp32",
     chunk: Annotated[int, typer.Option(help="Input frames per network window.")] = 8,
     tile: Annotated[int | None, typer.Option(help="Run the network on tiles of this many input pixels (bounds memory).")] = None,
+    ensemble: Annotated[int, typer.Option(help="Average 1, 2 or 8 transposed/flipped network passes (as tpstvsr upscale --ensemble).")] = 1,
     json: Annotated[bool, typer.Option("--json", help="Print the results as JSON instead of a table.")] = False,
     no_ffmpeg: Annotated[bool, typer.Option("--no-ffmpeg", help="Skip the ffmpeg lanczos+minterpolate baseline.")] = False,
 ) -> None:
@@ -34,7 +35,7 @@ def eval_command(
     err = Console(stderr=True)
     result = evaluate(
         sequences, weights=weights, preset=preset, center_crop=parse_size(center_crop) if center_crop else None, gt_scale=gt_scale, max_frames=max_frames,
-        device=device, precision=precision, chunk=chunk, tile=tile, use_ffmpeg=not no_ffmpeg,
+        device=device, precision=precision, chunk=chunk, tile=tile, use_ffmpeg=not no_ffmpeg, ensemble=ensemble,
         log=lambda msg: err.print(msg, style="dim", highlight=False),
     )
     print_result(result, as_json=json)

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from ..errors import TpstvsrError
-from ..inference import resolve_device, upscale_frames
+from ..inference import check_options, resolve_device, upscale_frames
 from ..models import PRESETS, build_model
 from ..weights import load_model
 from .baselines import bicubic_blend
@@ -132,11 +132,12 @@ def evaluate(
     sequences: list[Path], *, weights: Path | None = None, preset: str | None = None,
     center_crop: tuple[int, int] | None = None, gt_scale: float | None = None, max_frames: int | None = None,
     device: str = "auto", precision: str = "fp32", chunk: int = 8, overlap: int = 2, tile: int | None = None,
-    use_ffmpeg: bool = True, log: Callable[[str], None] | None = None,
+    use_ffmpeg: bool = True, log: Callable[[str], None] | None = None, ensemble: int = 1,
 ) -> EvalResult:
     """Score the model (weights file, default weights, or a random `preset`) and the baselines on each sequence."""
     if not sequences:
         raise TpstvsrError("no sequences given")
+    check_options(chunk, overlap, tile, 16, ensemble)
     log = log or (lambda _msg: None)
     dev = resolve_device(device)
     model, label = _load(weights, preset)
@@ -149,7 +150,8 @@ def evaluate(
         result = SequenceResult(seq.name, str(seq.path), seq.source_size, size, len(seq.truth))
         if not results:
             _warm_up(model, inputs, dev, precision)
-        model_frames = upscale_frames(model, inputs, chunk=chunk, overlap=overlap, tile=tile, device=dev, precision=precision)
+        model_frames = upscale_frames(model, inputs, chunk=chunk, overlap=overlap, tile=tile, device=dev, precision=precision,
+                                      ensemble=ensemble)
         result.scores[MODEL] = score_method(model_frames, seq.truth)
         log(f"  model {result.scores[MODEL].psnr:.2f} dB in {result.scores[MODEL].seconds:.1f} s")
         result.scores[BICUBIC] = score_method(bicubic_blend(inputs), seq.truth)
@@ -160,7 +162,7 @@ def evaluate(
     overall = {m: mean_scores([r.scores[m] for r in results]) for m in methods}
     settings = {
         "weights": str(weights) if weights is not None else None, "preset": preset, "device": str(dev),
-        "precision": precision, "chunk": chunk, "overlap": overlap, "tile": tile, "gt_scale": gt_scale,
+        "precision": precision, "chunk": chunk, "overlap": overlap, "tile": tile, "ensemble": ensemble, "gt_scale": gt_scale,
         "center_crop": list(center_crop) if center_crop else None, "max_frames": max_frames,
         "torch_threads": torch.get_num_threads(),
     }
