@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Scores release weights on the validation data as issue 2's bar asks, plus the held-out VFI triplets.
-# Usage: scripts/eval_release.sh [WEIGHTS] [OUT_DIR]   (tables on stdout, JSON in OUT_DIR)
+# Usage: [ENSEMBLE=2] scripts/eval_release.sh [WEIGHTS] [OUT_DIR]   (tables on stdout, JSON in OUT_DIR)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 W=${1:-weights/tpstvsr-default.safetensors}
 OUT=${2:-runs/eval}
+E="--ensemble ${ENSEMBLE:-1}"
 VAL=${VAL:-../shared/data/val}
 mkdir -p "$OUT"
 export GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736
-python -m tpstvsr_cli eval "$VAL/bedroom" --weights "$W" --json > "$OUT/bedroom.json"
+python -m tpstvsr_cli eval "$VAL/bedroom" --weights "$W" $E --json > "$OUT/bedroom.json"
 python -m tpstvsr_cli eval "$VAL/youtubevos_1001_3iEIq5HBY1s" "$VAL/youtubevos_1007_YCTBBdbKSSg" --gt-scale 0.5 \
-  --weights "$W" --json > "$OUT/youtubevos.json"
+  --weights "$W" $E --json > "$OUT/youtubevos.json"
 python scripts/triplet_sequences.py "$VAL/vfi_triplets" /tmp/tpstvsr-triplets > /dev/null
-python -m tpstvsr_cli eval /tmp/tpstvsr-triplets/* --weights "$W" --json > "$OUT/triplets.json"
+python -m tpstvsr_cli eval /tmp/tpstvsr-triplets/* --weights "$W" $E --json > "$OUT/triplets.json"
 python scripts/summarize_eval.py "$OUT/bedroom.json" "$OUT/youtubevos.json" --held-out "$OUT/triplets.json"

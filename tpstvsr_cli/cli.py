@@ -9,9 +9,12 @@ import sys
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import typer  # noqa: E402
-from rich.console import Console
+from rich.console import Console  # noqa: E402
 
+from .allocator import tune_allocator  # noqa: E402
 from .errors import TpstvsrError  # noqa: E402
+
+tune_allocator()  # before any thread starts or tensor is allocated (allocator.py says why)
 
 app = typer.Typer(
     help="Space-time video super-resolution: 2x frame rate and 4x resolution with temporal profiles.",
