@@ -5,6 +5,7 @@ files from outside the repository.
 """
 
 import subprocess
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -29,8 +30,9 @@ def make_clip(path: Path, size: str = "64x48", frames: int = 12, rate: str = "25
               source: str = "testsrc2", extra: tuple[str, ...] = (), pix_fmt: str = "yuv420p") -> Path:
     """A generated clip of exactly `frames` frames at `rate`, with sine audio of the same duration."""
     args = ["-f", "lavfi", "-i", f"{source}=s={size}:r={rate}"]
-    if audio:
-        args += ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"]
+    if audio:  # a fixed duration: "-shortest" alone cut the audio at a load-dependent point (flaky estimates)
+        seconds = frames / float(Fraction(rate))
+        args += ["-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds:.6f}"]
     args += ["-frames:v", str(frames), "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", pix_fmt]
     if audio:
         args += ["-c:a", "aac", "-shortest"]
