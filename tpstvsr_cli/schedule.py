@@ -130,13 +130,14 @@ def even_spans(size: int, parts: int, overlap: int, align: int = 1) -> list[tupl
     Starts are multiples of `align` (rounded down, so a span may be up to align-1 longer than the others).
     Used for automatic tiling: n equal tiles waste less work than fixed-size tiles with a ragged last one.
     """
-    if parts <= 1 or size <= overlap:
+    if size <= overlap:
         return [(0, size)]
-    length = min(size, -(-(size + (parts - 1) * overlap) // parts))  # ceil: parts*length >= size + overlaps
-    while parts > 1 and (size - length) / (parts - 1) < align:  # more parts than aligned starts: fewer, longer spans
-        parts -= 1
-        length = min(size, -(-(size + (parts - 1) * overlap) // parts))
-    if parts == 1:
+    while parts > 1:
+        length = min(size, -(-(size + (parts - 1) * overlap) // parts))  # ceil: parts*length >= size + overlaps
+        if (size - length) / (parts - 1) >= align:
+            break
+        parts -= 1  # more parts than aligned starts: fewer, longer spans
+    if parts <= 1:
         return [(0, size)]
     spans = []
     for i in range(parts):
