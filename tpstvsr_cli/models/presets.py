@@ -3,6 +3,7 @@
 from dataclasses import asdict, dataclass
 
 from .fsm import FSM
+from .motion import BilateralMidpoint
 from .refine_unet import RefineUNet
 from .tpnet import TPNet
 from .tpsrm import TPSRM
@@ -27,6 +28,12 @@ class NetConfig:
     # Measured host memory per input pixel for one fp32 window (chunk 8, overlap 2): the peak-RSS slope between
     # 160x96 and 320x180 input (scripts/measure_memory.py). Automatic tiling plans with it.
     kib_per_input_px: float = 17.0
+    # The in-between frames' base (models/motion.py): bilateral block matching within this radius (in pixels of
+    # the input upscaled motion_scale times); 0 keeps the paper's plain average of the neighbours.
+    motion_radius: int = 0
+    motion_window: int = 11
+    motion_penalty: float = 0.005
+    motion_scale: int = 2
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -43,9 +50,12 @@ PRESETS: dict[str, NetConfig] = {
     "default": NetConfig(
         description="Sized for 2 CPU cores. Departures from the paper: narrower IMDNs (32 channels, 4 and 3 "
         "blocks), FSM C=32, and an RM U-Net whose full-resolution level has 8 channels and no ResBlocks; "
-        "its 15 ResBlocks sit at 1/2, 1/4 and 1/8 resolution (16/32/64 channels).",
+        "its 15 ResBlocks sit at 1/2, 1/4 and 1/8 resolution (16/32/64 channels). The in-between frames start "
+        "from a motion-compensated midpoint (bilateral block matching, no parameters; models/motion.py) instead "
+        "of the plain average of their neighbours, because TPSRM sees vertical motion only.",
         tp_channels=32, tp_blocks=4, fsm_channels=32, csr_channels=32, csr_blocks=3,
         rm_channels=(8, 16, 32, 64), rm_enc_blocks=(0, 2, 3), rm_mid_blocks=5, rm_dec_blocks=(0, 2, 3),
+        motion_radius=6,
     ),
     "tiny": NetConfig(
         description="For tests only: a few thousand parameters, every part of the architecture present.",
@@ -61,8 +71,11 @@ def build_model(preset: str | NetConfig = "default") -> TPNet:
     levels = len(cfg.rm_channels) - 1
     # RM sees 4H x 4W frames and halves them `levels` times: the input needs 2**levels / 4 divisibility.
     pad_multiple = max(1, 2**levels // 4)
+    motion = None
+    if cfg.motion_radius > 0:
+        motion = BilateralMidpoint(cfg.motion_radius, cfg.motion_window, cfg.motion_penalty, cfg.motion_scale)
     return TPNet(
-        TPSRM(cfg.tp_channels, cfg.tp_blocks),
+        TPSRM(cfg.tp_channels, cfg.tp_blocks, motion=motion),
         FSM(cfg.fsm_channels, cfg.dilations, cfg.alpha, cfg.csr_channels, cfg.csr_blocks),
         RefineUNet(cfg.rm_channels, cfg.rm_enc_blocks, cfg.rm_mid_blocks, cfg.rm_dec_blocks),
         pad_multiple=pad_multiple,

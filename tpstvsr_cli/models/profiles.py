@@ -45,15 +45,19 @@ def resize_frames(frames: torch.Tensor, size: tuple[int, int], antialias: bool =
     return out.reshape(*lead, *out.shape[-3:])
 
 
+def interleave(frames: torch.Tensor, mids: torch.Tensor) -> torch.Tensor:
+    """frames [B, T, ...] and mids [B, T-1, ...] -> [B, 2T-1, ...]: frame 2k is frames[k], 2k+1 is mids[k]."""
+    b, t = frames.shape[:2]
+    out = torch.stack([frames[:, :-1], mids], dim=2).reshape(b, 2 * (t - 1), *frames.shape[2:])
+    return torch.cat([out, frames[:, -1:]], dim=1)
+
+
 def blend_time(clip: torch.Tensor) -> torch.Tensor:
     """[B, T, ...] -> [B, 2T-1, ...]: frame 2k is frame k, frame 2k+1 the mean of k and k+1.
 
     This is the 'averaging of neighbours' baseline and the base the network's time residuals add to.
     """
-    mids = 0.5 * (clip[:, :-1] + clip[:, 1:])
-    b, t = clip.shape[:2]
-    out = torch.stack([clip[:, :-1], mids], dim=2).reshape(b, 2 * (t - 1), *clip.shape[2:])
-    return torch.cat([out, clip[:, -1:]], dim=1)
+    return interleave(clip, 0.5 * (clip[:, :-1] + clip[:, 1:]))
 
 
 def degrade_clip(clip: torch.Tensor, scale: int = 4) -> torch.Tensor:
