@@ -3,7 +3,9 @@
 # Usage: scripts/train_default.sh [--resume] [--max-minutes N]
 # History of the shipped weights (the schedule changed while they trained): steps 0-5670 used batch 8 of 64x64
 # crops and a 12000-step joint stage; from step 5670 batch 4 of 128x128 crops (16x16 input crops were too small
-# for the motions in val), and at step 5937 the joint stage was shortened to 8000 steps so its lr drops sooner.
+# for the motions in val), at step 5937 the joint stage was shortened to 8000 steps so its lr drops sooner; from
+# step 6394 the in-between frames start from the motion-compensated base (models/motion.py), and at step 6472 the
+# joint stage was set to 10000 steps so the network adapts to that base at the high lr.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DATA:-../shared/data}
@@ -12,7 +14,7 @@ mkdir -p runs/default
 export OMP_WAIT_POLICY=PASSIVE
 export GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736
 nohup python -m tpstvsr_cli train "$DATA/train" --run-dir runs/default --preset default \
-  --stage-steps 1500,1000,8000 --batch 4 --crop 128 --max-stride 3 --lr 4e-4 --cache-dir "${CACHE:-$HOME/.cache/tpstvsr/frames}" \
+  --stage-steps 1500,1000,10000 --batch 4 --crop 128 --max-stride 3 --lr 4e-4 --cache-dir "${CACHE:-$HOME/.cache/tpstvsr/frames}" \
   --val "$DATA/val/bedroom" --val "$DATA/val/youtubevos_1001_3iEIq5HBY1s" --val "$DATA/val/youtubevos_1007_YCTBBdbKSSg" \
   --val-every 250 --ckpt-minutes 10 --release runs/default/release.safetensors "$@" >> runs/default/train.log 2>&1 &
 echo "training in the background (pid $!); log: runs/default/train.log"
