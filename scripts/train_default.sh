@@ -4,8 +4,9 @@
 # History of the shipped weights (the schedule changed while they trained): steps 0-5670 used batch 8 of 64x64
 # crops and a 12000-step joint stage; from step 5670 batch 4 of 128x128 crops (16x16 input crops were too small
 # for the motions in val), at step 5937 the joint stage was shortened to 8000 steps so its lr drops sooner; from
-# step 6394 the in-between frames start from the motion-compensated base (models/motion.py), and at step 6472 the
-# joint stage was set to 10000 steps so the network adapts to that base at the high lr.
+# step 6394 the in-between frames start from the motion-compensated base (models/motion.py; its per-block search
+# from step 6570), and at step 6472 the joint stage was set to 10000 steps so the network adapts to that base at
+# the high lr.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DATA:-../shared/data}
