@@ -84,3 +84,11 @@ def test_untrained_tpsrm_with_motion_starts_at_the_midpoints():
 def test_default_preset_uses_motion_and_tiny_does_not():
     assert build_model("default").tpsrm.motion is not None
     assert build_model("tiny").tpsrm.motion is None
+
+
+@pytest.mark.parametrize("hw", [(1, 1), (3, 2), (5, 1)])
+def test_motion_on_frames_smaller_than_its_search(hw):
+    """Radius and window are larger than these frames: replicate padding still gives the right shape."""
+    mids = BilateralMidpoint()(torch.rand(1, 3, 3, *hw))
+    assert mids.shape == (1, 2, 3, 2 * hw[0], 2 * hw[1])
+    assert torch.isfinite(mids).all()
