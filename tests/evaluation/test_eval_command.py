@@ -39,8 +39,9 @@ def test_untrained_model_scores_like_bicubic(sequence_folder):
     (seq,) = result.sequences
     assert seq.frames == 7 and seq.size == (64, 48) and set(seq.scores) == {MODEL, BICUBIC}
     model, bicubic = seq.scores[MODEL], seq.scores[BICUBIC]
-    # Zero-initialised residual layers: an untrained network is bicubic + blending, computed a bit differently.
-    assert abs(model.psnr - bicubic.psnr) < 0.3 and abs(model.psnr_interp - bicubic.psnr_interp) < 0.3
+    # Zero-initialised residual layers: an untrained network is bicubic (computed a bit differently), and its
+    # in-between frames are the motion-compensated midpoints of tiny's small search instead of plain averages.
+    assert abs(model.psnr - bicubic.psnr) < 0.3 and abs(model.psnr_interp - bicubic.psnr_interp) < 1.0
     assert 15 < bicubic.psnr < 60 and 0 < bicubic.ssim < 1
     assert result.overall[MODEL] == model  # one sequence: its scores are the mean
 

@@ -58,10 +58,11 @@ PRESETS: dict[str, NetConfig] = {
         motion_radius=6,
     ),
     "tiny": NetConfig(
-        description="For tests only: a few thousand parameters, every part of the architecture present.",
+        description="For tests only: a few thousand parameters, every part of the architecture present (the "
+        "motion-compensated base too, with a small search).",
         tp_channels=8, tp_blocks=1, fsm_channels=8, csr_channels=8, csr_blocks=1,
         rm_channels=(4, 8), rm_enc_blocks=(1,), rm_mid_blocks=1, rm_dec_blocks=(1,),
-        kib_per_input_px=10.0,
+        kib_per_input_px=10.0, motion_radius=2, motion_window=3,
     ),
 }
 
