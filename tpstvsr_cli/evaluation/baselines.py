@@ -1,8 +1,9 @@
 """Baseline (a): bicubic x4 upscaling of every input frame, and the mean of two neighbours for the frames between.
 
 Frame 2k is the bicubic upscale of input frame k; frame 2k+1 is the average of the upscales of k and k+1,
-taken in float before rounding to 8 bits. This is what the network's zero-initialised residuals start from
-(models/profiles.blend_time), so the model has to beat it to have learnt anything.
+taken in float before rounding to 8 bits. This is what the paper preset's zero-initialised residuals start
+from (models/profiles.blend_time); the default preset's in-between frames start from a motion-compensated
+midpoint instead (models/motion.py), part of what the model's score measures.
 """
 
 from collections.abc import Iterator
