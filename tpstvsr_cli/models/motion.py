@@ -3,8 +3,8 @@
 A departure from the paper (named in the `default` preset). TPSRM reads vertical temporal profiles, so it
 can follow vertical motion only; across horizontal or large motion its in-between frames fall back to the
 average of the neighbours. This module gives them a better start, with no parameters to train:
-bilateral block matching (the symmetric search of classical frame-rate converters). For every pixel x of
-the midpoint it picks the displacement d that minimises the mean absolute difference between
+bilateral block matching (the symmetric search of classical frame-rate converters). For every block x of
+the midpoint (one per input pixel) it picks the displacement d that minimises the mean absolute difference between
 frame0(x - d) and frame1(x + d) over a window, plus a small penalty per pixel of |d| so that flat or
 ambiguous areas keep d = 0 (the plain average), and returns (frame0(x - d) + frame1(x + d)) / 2.
 
@@ -34,7 +34,7 @@ def candidates(radius: int) -> list[tuple[int, int]]:
 
 def warp_by(frames: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor) -> torch.Tensor:
     """frames(y + dy, x + dx) for per-pixel displacement maps [N, 1, H, W] (border values outside)."""
-    n, _, h, w = frames.shape
+    h, w = frames.shape[-2:]
     ys = torch.arange(h, dtype=frames.dtype, device=frames.device).view(1, h, 1)
     xs = torch.arange(w, dtype=frames.dtype, device=frames.device).view(1, 1, w)
     gy = (ys + dy[:, 0]) * (2.0 / max(h - 1, 1)) - 1.0
@@ -58,7 +58,7 @@ class BilateralMidpoint(nn.Module):
         displacement per block of scale x scale pixels, one per input pixel: the window means are pooled with
         that stride, which made the search 3x faster at scale 2 and scored the same.
         """
-        n, _, h, w = a.shape
+        h, w = a.shape[-2:]
         r, s = self.radius, self.scale
         ap = F.pad(a, (r, r, r, r), mode="replicate")
         bp = F.pad(b, (r, r, r, r), mode="replicate")
