@@ -19,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColum
 
 from .errors import TpstvsrError
 from .pipeline import run_pipeline
-from .inference import check_options, resolve_device, resolve_precision, upscale_frames
+from .inference import check_options, context_frames, resolve_device, resolve_precision, upscale_frames
 from .scenes import DEFAULT_THRESHOLD
 from .segments import FolderFrames, VideoSegments, WorkDir
 from .shots import SegmentEnd, segment_outputs
@@ -161,7 +161,7 @@ def upscale(input: Path, output: Path, *, weights: Path | None = None, model=Non
         def piece(clip):
             return upscale_frames(net, clip, chunk=chunk, overlap=overlap, tile=tile, tile_overlap=tile_overlap,
                                   device=dev, precision=precision, frames_per_pass=frames_per_pass, ensemble=ensemble)
-        return segment_outputs(frames, piece, segment=segment, pad=overlap, scene_threshold=scene_threshold,
+        return segment_outputs(frames, piece, segment=segment, pad=context_frames(net, overlap), scene_threshold=scene_threshold,
                                start_segment=first, hold_last=to_video)
 
     own_bar = progress is None
@@ -171,7 +171,7 @@ def upscale(input: Path, output: Path, *, weights: Path | None = None, model=Non
         task = bar.add_task(input.name, total=total, completed=skipped)
         try:
             frames = run_pipeline(lambda: _two_or_more(source.frames(), source), network,
-                                  depth=max(16, chunk + 2 * overlap + 2))
+                                  depth=max(16, chunk + 2 * context_frames(net, overlap) + 2))
             for item in frames:
                 if isinstance(item, SegmentEnd):
                     sink.end_segment()
