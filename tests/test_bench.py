@@ -19,6 +19,7 @@ def test_bench_reports_every_stage():
     for key in ("decode", "network", "encode", "end_to_end"):
         assert row[f"{key}_fps"] > 0 and row[f"{key}_mps"] > 0
     assert row["ffmpeg_reference_fps"] > 0 and row["peak_host_mib"] > 0 and row["peak_gpu_mib"] is None
+    assert row["gflop_per_frame"] > 0
     assert bench_table(result).row_count == 1
 
 

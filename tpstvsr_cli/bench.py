@@ -18,6 +18,7 @@ from pathlib import Path
 
 import torch
 
+from .cost import frame_cost
 from .errors import TpstvsrError
 from .inference import check_options, resolve_device, resolve_precision, upscale_frames
 from .models import PRESETS, build_model
@@ -45,6 +46,7 @@ class BenchRow:
     ffmpeg_reference_fps: float | None
     peak_host_mib: float
     peak_gpu_mib: float | None
+    gflop_per_frame: float  # network cost per output frame at this size (cost.py): counted convs + estimated motion
 
 
 class PeakRss:
@@ -156,8 +158,9 @@ def bench_clip(clip: Path, model, dev: torch.device, precision: str, chunk: int,
         end_to_end = _rate(result.frames_out, result.seconds, 16 * w * h)
         ref = ffmpeg_reference(clip_in, w, h, info.frame_rate) if reference else None
     gpu = torch.cuda.max_memory_allocated(dev) / 2**20 if dev.type == "cuda" else None
+    cost = frame_cost(model, w, h, chunk=chunk, overlap=overlap, ensemble=ensemble)
     return BenchRow(clip.name, f"{w}x{h}", len(frames), *decode, *network, *encode, *end_to_end,
-                    None if ref is None else result.frames_out / ref, rss.peak / 2**20, gpu)
+                    None if ref is None else result.frames_out / ref, rss.peak / 2**20, gpu, round(cost.total_gflop, 2))
 
 
 def bench(*, sizes: str = "320x180,640x360", input: Path | None = None, frames: int = 8, weights: Path | None = None,
@@ -197,13 +200,15 @@ def bench_table(result: dict):
     m = result["machine"]
     table = Table(title=f"tpstvsr bench: {m['device']}, {m['precision']}, preset {m['preset']} ({m['parameters']:,} params), "
                         f"torch {m['torch']}, chunk {m['chunk']}+{m['overlap']}", caption=f"weights: {m['weights']}. fps: output frames (decode: input frames). "
-                  "ffmpeg ref: lanczos 4x + minterpolate 2x on the same clip.")
+                  "ffmpeg ref: lanczos 4x + minterpolate 2x on the same clip. GFLOP: network, per output frame "
+                  "(convolutions counted, motion search estimated).")
     table.add_column("clip")
-    for col in ("decode", "network", "encode", "end to end", "ffmpeg ref", "peak host", "peak GPU"):
+    for col in ("decode", "network", "GFLOP/frame", "encode", "end to end", "ffmpeg ref", "peak host", "peak GPU"):
         table.add_column(col, justify="right")
     for r in result["rows"]:
         ref = "-" if r["ffmpeg_reference_fps"] is None else f"{r['ffmpeg_reference_fps']:.1f} fps"
         gpu = "-" if r["peak_gpu_mib"] is None else f"{r['peak_gpu_mib']:.0f} MiB"
-        table.add_row(f"{r['size']} x{r['frames_in']}", *(f"{r[k + '_fps']:.1f} fps\n{r[k + '_mps']:.1f} MP/s" for k in ("decode", "network", "encode", "end_to_end")),
+        rates = [f"{r[k + '_fps']:.1f} fps\n{r[k + '_mps']:.1f} MP/s" for k in ("decode", "network", "encode", "end_to_end")]
+        table.add_row(f"{r['size']} x{r['frames_in']}", *rates[:2], f"{r['gflop_per_frame']:.1f}", *rates[2:],
                       ref, f"{r['peak_host_mib']:.0f} MiB", gpu)
     return table

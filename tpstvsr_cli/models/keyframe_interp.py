@@ -89,6 +89,17 @@ class KeyframeInterp(nn.Module):
             dy, dx = refine_motion(up0, up1, dy, dx, step=step, window=self.fine_window, penalty=self.penalty, stride=2)
         return median3(dy), median3(dx)
 
+    def ops_per_midpoint(self, h: int, w: int, scale: int = 4) -> float:
+        """Estimated arithmetic of one midpoint from h x w inputs (not convolutions, so no FLOP counter sees it).
+
+        Per candidate and pixel: the coarse search ~20 operations (difference, abs and channel mean of 3
+        channels, two box-filter passes, compare and select); a refinement at 2x ~75 (two bilinear warps of
+        3 channels at ~8 each, then as the coarse); the final warp ~50 per output pixel (two warps, average).
+        """
+        coarse = 20 * (2 * self.coarse.radius + 1) ** 2 * h * w
+        refine = 2 * 9 * 75 * 4 * h * w
+        return float(coarse + refine + 50 * scale * scale * h * w)
+
     def forward(self, key0: torch.Tensor, key1: torch.Tensor, in0: torch.Tensor, in1: torch.Tensor) -> torch.Tensor:
         dy, dx = self.motion(in0.float(), in1.float())
         size = key0.shape[-2:]

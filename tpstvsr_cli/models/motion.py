@@ -79,6 +79,13 @@ class BilateralMidpoint(nn.Module):
             best_dx = F.interpolate(best_dx, scale_factor=s, mode="nearest")[..., :h, :w]
         return best_dy, best_dx
 
+    def ops_per_midpoint(self, h: int, w: int) -> float:
+        """Estimated arithmetic of one midpoint from h x w inputs: ~20 operations per candidate and pixel at the
+        search's scale (difference, abs and mean of 3 channels, box filter, compare and select), ~50 per output
+        pixel for the two warps and their average."""
+        px = self.scale * self.scale * h * w
+        return float(20 * (2 * self.radius + 1) ** 2 * px + 50 * px)
+
     def forward(self, clip: torch.Tensor) -> torch.Tensor:
         b, t, c, h, w = clip.shape
         s = self.scale
