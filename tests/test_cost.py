@@ -26,7 +26,7 @@ def test_cost_scales_with_the_pixel_count():
 def test_key_frame_interpolation_costs_less_than_per_frame_refinement():
     """FSM and RM on the key frames only: close to half their cost per output frame."""
     keys = frame_cost(_tiny(motion_radius=0), 48, 32)
-    every = frame_cost(_tiny(motion_radius=0, keyframe_radius=0), 48, 32)
+    every = frame_cost(_tiny(motion_radius=0, keyframe_radius=0, fusion_channels=0), 48, 32)
     assert keys.conv_gflop < 0.75 * every.conv_gflop
     assert every.other_gflop == 0  # no motion search at all in the paper's path
 

@@ -61,8 +61,18 @@ def load_model(path: Path | None = None, device: str | torch.device = "cpu", dty
     model = build_model(preset)
     try:
         state = load_file(str(path))
-        model.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)
+        load_state(model, {k: v.float() for k, v in state.items()})
     except (SafetensorError, RuntimeError, OSError) as exc:
         first = str(exc).strip().splitlines()[0]
         raise TpstvsrError(f"weights file {path} does not fit preset {preset!r}: {first}") from None
     return model.to(device=device, dtype=dtype).eval(), meta
+
+
+def load_state(model: TPNet, state: dict) -> None:
+    """load_state_dict, strict except that parameters of modules which start at zero (TPNet.zero_start_prefixes,
+    e.g. a KeyFusion added to a preset after its weights were trained) may be missing: they keep their start."""
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    allowed = getattr(model, "zero_start_prefixes", ())
+    missing = [k for k in missing if not k.startswith(allowed)]
+    if missing or unexpected:
+        raise RuntimeError(f"missing keys {missing[:3]}, unexpected keys {unexpected[:3]}")

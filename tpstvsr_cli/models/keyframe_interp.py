@@ -100,12 +100,29 @@ class KeyframeInterp(nn.Module):
         refine = 2 * 9 * 75 * 4 * h * w
         return float(coarse + refine + 50 * scale * scale * h * w)
 
-    def forward(self, key0: torch.Tensor, key1: torch.Tensor, in0: torch.Tensor, in1: torch.Tensor) -> torch.Tensor:
-        dy, dx = self.motion(in0.float(), in1.float())
+    def warp_midpoint(self, key0: torch.Tensor, key1: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor) -> torch.Tensor:
+        """Midpoints of key frames [N, C, sH, sW] for motion (dy, dx) from `motion` (any multiple of its size)."""
         size = key0.shape[-2:]
         factor = size[-1] / dy.shape[-1]
         if not math.isclose(size[-2] / dy.shape[-2], factor):
-            raise ValueError(f"key frames {tuple(size)} are not a uniform multiple of the inputs {tuple(in0.shape[-2:])}")
+            raise ValueError(f"key frames {tuple(size)} are not a uniform multiple of the motion field {tuple(dy.shape[-2:])}")
         dy = upscale_field(dy, factor, "bilinear", size).to(key0.dtype)
         dx = upscale_field(dx, factor, "bilinear", size).to(key0.dtype)
         return 0.5 * (warp_by(key0, -dy, -dx) + warp_by(key1, dy, dx))
+
+    def forward(self, key0: torch.Tensor, key1: torch.Tensor, in0: torch.Tensor, in1: torch.Tensor) -> torch.Tensor:
+        dy, dx = self.motion(in0.float(), in1.float())
+        return self.warp_midpoint(key0, key1, dy, dx)
+
+
+def warp_neighbour(frame: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor, direction: int) -> torch.Tensor:
+    """A neighbouring input frame [N, C, H, W] warped onto the key frame between it and the pair's other frame.
+
+    dy, dx [N, 1, 2H, 2W]: the pair's midpoint motion from KeyframeInterp.motion, half the motion in pixels at
+    twice the size, which is the whole motion in pixels at the input's size; it is pooled to that size and used
+    at the key frame (the midpoint's field: close for smooth motion). direction +1: the frame after the key
+    frame (pair key, next); -1: the frame before it (pair previous, key).
+    """
+    size = frame.shape[-2:]
+    my, mx = F.adaptive_avg_pool2d(dy, size), F.adaptive_avg_pool2d(dx, size)
+    return warp_by(frame, direction * my.to(frame.dtype), direction * mx.to(frame.dtype))

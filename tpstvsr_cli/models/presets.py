@@ -3,6 +3,7 @@
 from dataclasses import asdict, dataclass
 
 from .fsm import FSM
+from .key_fusion import KeyFusion
 from .keyframe_interp import KeyframeInterp
 from .motion import BilateralMidpoint
 from .refine_unet import RefineUNet
@@ -39,6 +40,10 @@ class NetConfig:
     # search of this radius and window at the input's size; 0 runs FSM and RM on TPSRM's in-between frames.
     keyframe_radius: int = 0
     keyframe_window: int = 19
+    # Key frames get a multi-frame residual from their motion-aligned neighbours (models/key_fusion.py): a plain
+    # stack of this many 3x3 convolutions of this width at the input's size; 0 channels leaves it out.
+    fusion_channels: int = 0
+    fusion_layers: int = 6
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -58,18 +63,21 @@ PRESETS: dict[str, NetConfig] = {
         "its 15 ResBlocks sit at 1/2, 1/4 and 1/8 resolution (16/32/64 channels). FSM and RM run on the key "
         "frames only: the in-between frames are warped from the two super-resolved key frames around them "
         "with coarse-to-fine bilateral motion (no parameters; models/keyframe_interp.py), which scored better "
-        "than TPSRM's time interpolation through FSM and RM at half the cost.",
+        "than TPSRM's time interpolation through FSM and RM at half the cost. The key frames get a multi-frame "
+        "residual from their two neighbours, aligned with that motion, through six 64-channel convolutions at "
+        "the input's size (models/key_fusion.py).",
         tp_channels=32, tp_blocks=4, fsm_channels=32, csr_channels=32, csr_blocks=3,
         rm_channels=(8, 16, 32, 64), rm_enc_blocks=(0, 2, 3), rm_mid_blocks=5, rm_dec_blocks=(0, 2, 3),
-        keyframe_radius=5,
+        keyframe_radius=5, fusion_channels=64,
     ),
     "tiny": NetConfig(
         description="For tests only: a few thousand parameters, every part of the architecture present (the "
         "key-frame interpolation too, with a small search; and TPSRM's motion base, which the stage-0/1 training "
-        "of its in-between frames still uses).",
+        "of its in-between frames still uses; a 2-layer key fusion).",
         tp_channels=8, tp_blocks=1, fsm_channels=8, csr_channels=8, csr_blocks=1,
         rm_channels=(4, 8), rm_enc_blocks=(1,), rm_mid_blocks=1, rm_dec_blocks=(1,),
         kib_per_input_px=10.0, motion_radius=2, motion_window=3, keyframe_radius=2, keyframe_window=5,
+        fusion_channels=4, fusion_layers=2,
     ),
 }
 
@@ -83,6 +91,7 @@ def build_model(preset: str | NetConfig = "default") -> TPNet:
     if cfg.motion_radius > 0:
         motion = BilateralMidpoint(cfg.motion_radius, cfg.motion_window, cfg.motion_penalty, cfg.motion_scale)
     interp = KeyframeInterp(cfg.keyframe_radius, cfg.keyframe_window) if cfg.keyframe_radius > 0 else None
+    fusion = KeyFusion(cfg.fusion_channels, cfg.fusion_layers) if cfg.fusion_channels > 0 else None
     return TPNet(
         TPSRM(cfg.tp_channels, cfg.tp_blocks, motion=motion),
         FSM(cfg.fsm_channels, cfg.dilations, cfg.alpha, cfg.csr_channels, cfg.csr_blocks),
@@ -90,6 +99,7 @@ def build_model(preset: str | NetConfig = "default") -> TPNet:
         pad_multiple=pad_multiple,
         kib_per_input_px=cfg.kib_per_input_px,
         interp=interp,
+        fusion=fusion,
     )
 
 

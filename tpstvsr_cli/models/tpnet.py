@@ -13,7 +13,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .fsm import FSM
-from .keyframe_interp import KeyframeInterp
+from .key_fusion import KeyFusion
+from .keyframe_interp import KeyframeInterp, warp_neighbour
 from .refine_unet import RefineUNet
 from .tpsrm import TPSRM
 
@@ -22,10 +23,12 @@ STAGES = ("tpsrm", "fsm", "rm")
 
 class TPNet(nn.Module):
     def __init__(self, tpsrm: TPSRM, fsm: FSM, rm: RefineUNet, pad_multiple: int = 1, kib_per_input_px: float | None = None,
-                 interp: KeyframeInterp | None = None):
+                 interp: KeyframeInterp | None = None, fusion: KeyFusion | None = None):
         super().__init__()
+        if fusion is not None and interp is None:
+            raise ValueError("KeyFusion aligns neighbours with the key-frame interpolation's motion: give both")
         self.tpsrm, self.fsm, self.rm = tpsrm, fsm, rm
-        self.interp = interp
+        self.interp, self.fusion = interp, fusion
         self.pad_multiple = pad_multiple
         self.kib_per_input_px = kib_per_input_px  # memory a caller should plan per input pixel of a window (presets.py)
 
@@ -62,20 +65,52 @@ class TPNet(nn.Module):
             outs.append(self.rm(sr) if upto == "rm" else sr)
         return torch.cat(outs, dim=0)
 
+    # Parameters that start at zero (an untrained module changes nothing): weights files without them still load.
+    zero_start_prefixes = ("fusion.",)
+
     def _from_keyframes(self, clip: torch.Tensor, inter: torch.Tensor, outputs: slice | None, frames_per_pass: int | None) -> torch.Tensor:
-        """The selected outputs: key frames 2k through FSM and RM, frames 2k+1 warped from keys k and k+1."""
+        """The selected outputs: key frames 2k through FSM and RM (plus KeyFusion's multi-frame residual), frames
+        2k+1 warped from keys k and k+1."""
         b, t = clip.shape[:2]
         wanted = list(range(2 * t - 1)[outputs] if outputs is not None else range(2 * t - 1))
         keys = sorted({j // 2 for j in wanted} | {j // 2 + 1 for j in wanted if j % 2})
         sr = self._per_frame(inter[:, [2 * k for k in keys]].flatten(0, 1), "rm", frames_per_pass)
         sr = sr.reshape(b, len(keys), *sr.shape[1:])
+        mid_pairs = [j // 2 for j in wanted if j % 2]
+        pairs = set(mid_pairs)
+        if self.fusion is not None:
+            pairs |= {k - 1 for k in keys if k > 0} | {k for k in keys if k < t - 1}
+        motion = self._pair_motion(clip, sorted(pairs))
+        if self.fusion is not None:
+            sr = sr + self._fusion_residual(clip, keys, motion).reshape(sr.shape)
         at = {k: i for i, k in enumerate(keys)}
-        pairs = [j // 2 for j in wanted if j % 2]
         mids = {}
-        if pairs:
-            first, second = [at[k] for k in pairs], [at[k + 1] for k in pairs]
-            made = self.interp(sr[:, first].flatten(0, 1), sr[:, second].flatten(0, 1),
-                               clip[:, pairs].flatten(0, 1), clip[:, [k + 1 for k in pairs]].flatten(0, 1))
-            made = made.reshape(b, len(pairs), *made.shape[1:])
-            mids = {k: made[:, i] for i, k in enumerate(pairs)}
+        if mid_pairs:
+            dy = torch.cat([motion[p][0] for p in mid_pairs])
+            dx = torch.cat([motion[p][1] for p in mid_pairs])
+            first = sr[:, [at[k] for k in mid_pairs]].transpose(0, 1).flatten(0, 1)  # pair-major, as dy
+            second = sr[:, [at[k + 1] for k in mid_pairs]].transpose(0, 1).flatten(0, 1)
+            made = self.interp.warp_midpoint(first, second, dy, dx).reshape(len(mid_pairs), b, *sr.shape[2:])
+            mids = {k: made[i] for i, k in enumerate(mid_pairs)}
         return torch.stack([sr[:, at[j // 2]] if j % 2 == 0 else mids[j // 2] for j in wanted], dim=1)
+
+    def _pair_motion(self, clip: torch.Tensor, pairs: list[int]) -> dict:
+        """{k: (dy, dx)} midpoint motion between input frames k and k+1, each [B, 1, 2H, 2W]."""
+        if not pairs:
+            return {}
+        b = clip.shape[0]
+        first = clip[:, pairs].transpose(0, 1).flatten(0, 1).float()
+        second = clip[:, [k + 1 for k in pairs]].transpose(0, 1).flatten(0, 1).float()
+        dy, dx = self.interp.motion(first, second)
+        return {k: (dy[i * b : (i + 1) * b], dx[i * b : (i + 1) * b]) for i, k in enumerate(pairs)}
+
+    def _fusion_residual(self, clip: torch.Tensor, keys: list[int], motion: dict) -> torch.Tensor:
+        """KeyFusion over each key frame's aligned stack (previous, own, next): [B * K, 3, 4H, 4W], batch-major."""
+        t = clip.shape[1]
+        stacks = []
+        for k in keys:
+            own = clip[:, k]
+            prev = warp_neighbour(clip[:, k - 1], *motion[k - 1], -1) if k > 0 else own
+            nxt = warp_neighbour(clip[:, k + 1], *motion[k], 1) if k < t - 1 else own
+            stacks.append(torch.cat([prev, own, nxt], dim=1))
+        return self.fusion(torch.stack(stacks, dim=1).flatten(0, 1))
