@@ -117,3 +117,17 @@ def test_init_from_release_continues_step_and_stage(frame_dirs, tmp_path):
     assert result["step"] == 6 and result["stage"] == 3
     with pytest.raises(TpstvsrError, match="preset"):
         train(_cfg(frame_dirs, tmp_path / "c", val=[], init_from=release, preset="default"))
+
+
+def test_restart_stage_runs_the_stage_anew_and_trains_the_key_fusion(frame_dirs, tmp_path):
+    """--restart-stage: from release weights, the joint stage's steps start at 0; its KeyFusion learns."""
+    torch.set_num_threads(1)
+    release = tmp_path / "rel.safetensors"
+    train(_cfg(frame_dirs, tmp_path / "a", val=[], release=release))  # all three stages: 6 steps
+    assert read_metadata(release)["stage"] == "joint"
+    before, _ = load_model(release)
+    again = tmp_path / "again.safetensors"
+    result = train(_cfg(frame_dirs, tmp_path / "b", val=[], init_from=release, restart_stage=True, release=again))
+    assert result["step"] == 8 and result["stage"] == 3  # 6 before + a whole joint stage of 2
+    after, _ = load_model(again)
+    assert not torch.equal(before.fusion.tail.weight, after.fusion.tail.weight)

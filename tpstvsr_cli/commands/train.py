@@ -40,6 +40,7 @@ def train_command(
     vgg_weights: Annotated[Optional[Path], typer.Option("--vgg-weights", help="torchvision VGG-19 state dict; enables the VGG loss term.")] = None,
     release: Annotated[Optional[Path], typer.Option(help="Write fp16 safetensors release weights here at every checkpoint.")] = None,
     init_from: Annotated[Optional[Path], typer.Option("--init-from", help="Start from release weights (their step and stage), e.g. when the checkpoint is lost.")] = None,
+    restart_stage: Annotated[bool, typer.Option("--restart-stage", help="With --init-from: start that stage's steps and learning-rate schedule anew (after adding a module).")] = False,
     cache_dir: Annotated[Path, typer.Option("--cache-dir", help="Decoded-frame cache.")] = Path.home() / ".cache" / "tpstvsr" / "frames",
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
@@ -50,12 +51,14 @@ def train_command(
 
     if preset not in PRESETS:
         raise TpstvsrError(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
+    if restart_stage and init_from is None:
+        raise TpstvsrError("--restart-stage needs --init-from")
     if vgg_weights is not None and not vgg_weights.is_file():
         raise TpstvsrError(f"VGG weights not found: {vgg_weights}")
     cfg = TrainConfig(
         data=data, run_dir=run_dir, preset=preset, cache_dir=cache_dir, stage_steps=_ints(stage_steps, 3),
         batch=batch, crop=crop, in_frames=frames, max_stride=max_stride, lr=lr, max_minutes=max_minutes, max_steps=max_steps,
         ckpt_minutes=ckpt_minutes, val=val or [], val_every=val_every, vgg_weights=vgg_weights,
-        release=release, init_from=init_from, device=device, seed=seed,
+        release=release, init_from=init_from, device=device, seed=seed, restart_stage=restart_stage,
     )
     train(cfg=cfg, resume=resume)

@@ -42,8 +42,8 @@ def stage_lr(cfg: TrainConfig, stage: int, stage_step: int) -> float:
 
 
 def _trainable(model, stage: int) -> list:
-    """Stage 0: TPSRM; stage 1: FSM (TPSRM frozen; RM unused); stage 2: everything."""
-    parts = {0: [model.tpsrm], 1: [model.fsm], 2: [model.tpsrm, model.fsm, model.rm]}[stage]
+    """Stage 0: TPSRM; stage 1: FSM (TPSRM frozen; RM unused); stage 2: everything (KeyFusion too)."""
+    parts = {0: [model.tpsrm], 1: [model.fsm], 2: [model]}[stage]
     model.requires_grad_(False)
     for p in parts:
         p.requires_grad_(True)
@@ -94,6 +94,8 @@ def train(cfg: TrainConfig, resume: bool = False, console: Console | None = None
         model.load_state_dict(released.state_dict())
         step, stage_step = int(meta.get("step", 0)), int(meta.get("stage_step", 0))
         stage = STAGE_NAMES.index(meta["stage"]) if meta.get("stage") in STAGE_NAMES else 2
+        if cfg.restart_stage:  # e.g. a module was added: its stage's steps and learning-rate schedule start anew
+            stage_step = 0
         rng = np.random.default_rng([cfg.seed, rank, step])
 
     clips = load_pool(cfg.data, cfg.cache_dir, 2 * cfg.in_frames - 1, log=console.log if main else (lambda *_: None))
