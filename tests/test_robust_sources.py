@@ -133,7 +133,7 @@ def test_full_disk_is_a_clear_message_and_keeps_work(tmp_path, clips, tiny_weigh
 
     monkeypatch.setattr(Image.Image, "save", save)
     out = tmp_path / "frames"
-    with pytest.raises(TpstvsrError, match=r"disk is full.*1 complete segment\(s\) kept.*--resume"):
+    with pytest.raises(TpstvsrError, match=r"disk is full.*--resume.*1 complete segment\(s\) kept"):
         convert(clips / "testsrc.mp4", out, tiny_weights, segment=4)
     assert not out.exists() and len(list(work_dir_for(out).glob("*.png"))) == 9  # 8 kept + 1 of the unfinished segment
     monkeypatch.undo()

@@ -90,7 +90,7 @@ def test_encoder_failure_leaves_nothing(tmp_path, clips, tiny_weights):
     from tpstvsr_cli.video.writer import EncoderOptions
 
     out = tmp_path / "never.mp4"
-    with pytest.raises(TpstvsrError, match="ffmpeg failed"):
+    with pytest.raises(TpstvsrError, match="--codec nope"):
         upscale(clips / "testsrc.mp4", out, weights=tiny_weights, device="cpu", quiet=True, encoder=EncoderOptions(codec="nope"))
     assert list(tmp_path.iterdir()) == []
 

@@ -8,6 +8,7 @@ its source's duration before it is skipped; one that fails the check is converte
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 from rich.console import Console
@@ -16,6 +17,8 @@ from rich.table import Table
 from .errors import TpstvsrError
 from .scenes import DEFAULT_THRESHOLD
 from .upscale import check_settings, load_network, progress_bar, upscale
+from .video.check import check_encoder, check_output_settings
+from .video.colour import SRGB_FRAMES
 from .video.endpoints import PARTIAL, VIDEO_SUFFIXES
 from .video.probe import probe
 from .video.writer import EncoderOptions
@@ -50,6 +53,18 @@ def is_complete(source: Path, output: Path) -> bool:
     return abs(src.duration - out.duration) <= 2 / src.fps
 
 
+def check_encoders(encoder: EncoderOptions, suffixes: set[str], ext: str | None) -> None:
+    """A bad encoder setting refuses the whole batch now, before the network loads, rather than failing every
+    file in turn; --ext's container is checked too. (Each file's own container and streams are checked
+    when its turn comes: one that cannot be written fails alone.)"""
+    by_codec = {options.codec: options for options in (encoder.for_output(Path("x" + s)) for s in sorted(suffixes))}
+    for options in by_codec.values():
+        check_encoder(options)
+    if ext is not None:
+        out = Path("x" + ext)
+        check_output_settings(out, encoder.for_output(out), 256, 192, Fraction(50), SRGB_FRAMES)
+
+
 def batch(in_dir: Path, out_dir: Path, *, recursive: bool = False, ext: str | None = None, weights: Path | None = None,
           model=None, device: str = "auto", precision: str = "auto", chunk: int = 8, overlap: int = 2,
           tile: int | None = None, tile_overlap: int = 16, encoder: EncoderOptions | None = None, quiet: bool = False,
@@ -67,6 +82,7 @@ def batch(in_dir: Path, out_dir: Path, *, recursive: bool = False, ext: str | No
     if ext is not None and not ext.startswith("."):
         ext = "." + ext
     dev, dtype = check_settings(chunk, overlap, tile, tile_overlap, encoder, 25.0, device, precision, ensemble)
+    check_encoders(encoder or EncoderOptions(), {(ext or v.suffix).lower() for v in videos}, ext)
     net = model if model is not None else load_network(weights, dev, dtype)[0]
     outcomes: list[FileOutcome] = []
     with progress_bar(quiet) as bar:

@@ -10,6 +10,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
+from rich.markup import escape  # noqa: E402
 
 from .allocator import tune_allocator  # noqa: E402
 from .errors import TpstvsrError  # noqa: E402
@@ -44,7 +45,7 @@ def main() -> None:
     try:
         app(standalone_mode=True)
     except TpstvsrError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)  # ffmpeg says "[error]"
         sys.exit(2)
     except KeyboardInterrupt:
         err.print("[yellow]interrupted[/]")

@@ -22,8 +22,6 @@ from .frame_folder import IMAGE_SUFFIXES
 from .video.endpoints import PARTIAL
 
 WORK_SUFFIX = PARTIAL + "-work"
-# Segments go in MP4 (exact timestamps, so joined segments keep a constant rate); these codecs do not fit in it.
-_NOT_IN_MP4 = {"ffv1", "huffyuv", "ffvhuff", "utvideo", "magicyuv", "rawvideo", "libtheora", "libvpx", "vp8"}
 
 
 class ResumeMismatch(TpstvsrError):
@@ -31,8 +29,10 @@ class ResumeMismatch(TpstvsrError):
 
 
 def work_dir_for(output: Path) -> Path:
+    """`movie.mp4` -> `movie.mp4.tpstvsr-partial-work`: the whole name, so that work left for `movie.webm`
+    never stands in the way of a try as `movie.mp4` (and batch outputs `x.mp4`, `x.mkv` never share one)."""
     output = Path(output)
-    return output.with_name(output.stem + WORK_SUFFIX if output.suffix else output.name + WORK_SUFFIX)
+    return output.with_name(output.name + WORK_SUFFIX)
 
 
 def _write_json_atomic(path: Path, data: dict) -> None:
@@ -108,10 +108,6 @@ class WorkDir:
         shutil.rmtree(self.path, ignore_errors=True)
 
 
-def segment_ext(codec: str) -> str:
-    return ".mkv" if codec in _NOT_IN_MP4 else ".mp4"
-
-
 class FolderFrames:
     """A frame folder's output frames, written straight into the work folder with their final names."""
 
@@ -154,11 +150,12 @@ class VideoSegments:
     """Output frames -> one encoded file per segment; finish() joins them and muxes the source's streams in."""
 
     def __init__(self, work: WorkDir, width: int, height: int, rate, colour, options, source_info, plan, output: Path):
-        from .video.streams import default_video_codec
+        from .video.writer import segment_ext
 
+        options = options.for_output(output)  # the segments' own extension must not pick the codec
         self.work, self.size, self.rate, self.colour, self.options = work, (width, height), rate, colour, options
         self.source_info, self.plan = source_info, plan
-        self.ext = segment_ext(options.codec or default_video_codec(output))
+        self.ext = segment_ext(options.codec)
         self.writer = None
         self.frames_written = 0
 

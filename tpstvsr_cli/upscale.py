@@ -23,6 +23,7 @@ from .inference import check_options, context_frames, resolve_device, resolve_pr
 from .scenes import DEFAULT_THRESHOLD
 from .segments import FolderFrames, VideoSegments, WorkDir
 from .shots import SegmentEnd, segment_outputs
+from .video.check import check_output_settings
 from .video.endpoints import check_output, is_video_path, open_source
 from .video.streams import plan_streams
 from .video.writer import EncoderOptions
@@ -70,6 +71,19 @@ def check_settings(chunk: int, overlap: int, tile: int | None, tile_overlap: int
         raise TpstvsrError(f"--fps must be positive, got {fps}")
     dev = resolve_device(device)
     return dev, resolve_precision(precision, dev)
+
+
+def _plan_output(source, output: Path, encoder: EncoderOptions, to_video: bool) -> tuple:
+    """(stream plan, warnings) for OUTPUT; for a video every encoder and container setting is tried on this
+    ffmpeg first (video/check.py), so a bad one fails now and not after hours of work."""
+    info = source.info
+    if not to_video:
+        side = info is not None and (info.audio_streams or info.subtitle_streams)
+        return None, ["a frame folder holds no sound or subtitles; they are not kept"] if side else []
+    plan = plan_streams(info, output) if info is not None else None
+    plan = check_output_settings(output, encoder, 4 * source.width, 4 * source.height, 2 * source.rate,
+                                 source.colour, info, plan)
+    return plan, list(plan.warnings) if plan is not None else []
 
 
 def _two_or_more(frames: Iterable[np.ndarray], source) -> Iterator[np.ndarray]:
@@ -132,16 +146,11 @@ def upscale(input: Path, output: Path, *, weights: Path | None = None, model=Non
         raise TpstvsrError("input and output are the same path")
     check_output(output, overwrite)
     source = open_source(input, fps, deinterlace=deinterlace, strict=strict)
-    net = model if model is not None else load_network(weights, dev, dtype)[0]
-    encoder = encoder or EncoderOptions()
     to_video = is_video_path(output)
+    encoder = (encoder or EncoderOptions()).for_output(output)
+    plan, plan_warnings = _plan_output(source, output, encoder, to_video)
+    net = model if model is not None else load_network(weights, dev, dtype)[0]
     warn = on_warning or (lambda msg: None)
-    plan_warnings: list[str] = []
-    plan = plan_streams(source.info, output) if to_video and source.info is not None else None
-    if plan is not None:
-        plan_warnings = list(plan.warnings)
-    elif not to_video and source.info is not None and (source.info.audio_streams or source.info.subtitle_streams):
-        plan_warnings = ["a frame folder holds no sound or subtitles; they are not kept"]
     settings = {"version": 1, **_identity(input, source), "model": model_digest(net), "chunk": chunk, "overlap": overlap,
                 "tile": tile, "tile_overlap": tile_overlap, "frames_per_pass": frames_per_pass, "precision": str(dtype), "ensemble": ensemble,
                 "scene_threshold": scene_threshold, "segment": segment, "fps": fps, "deinterlace": source.deinterlace,
@@ -190,8 +199,9 @@ def upscale(input: Path, output: Path, *, weights: Path | None = None, model=Non
             if isinstance(exc, KeyboardInterrupt):
                 raise Interrupted(work.path, work.done) from None
             if isinstance(exc, TpstvsrError):
-                raise TpstvsrError(f"{exc} ({work.done} complete segment(s) kept in {work.path}; "
-                                   "run the same command with --resume to continue)") from None
+                # No advice to --resume here: most errors (settings, the source) would only recur. Those a
+                # resume does fix (a full disk) say so themselves, and a plain rerun names --resume.
+                raise TpstvsrError(f"{exc} ({work.done} complete segment(s) kept in {work.path})") from None
             raise
         finally:
             if not own_bar:

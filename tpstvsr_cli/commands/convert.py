@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ..cli import app
 from ..errors import TpstvsrError
@@ -63,7 +64,7 @@ def _sigterm_as_interrupt():
 
 
 def _warn(msg: str) -> None:
-    _err.print(f"[yellow]warning:[/] {msg}", highlight=False, soft_wrap=True)
+    _err.print(f"[yellow]warning:[/] {escape(msg)}", highlight=False, soft_wrap=True)
 
 
 @app.command("upscale")

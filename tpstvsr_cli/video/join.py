@@ -7,10 +7,14 @@ import ffmpeg
 
 from ..errors import TpstvsrError
 from .probe import VideoInfo, ffmpeg_exe
+from .reader import ffmpeg_reason
 from .streams import StreamPlan, side_streams
 
 
-def join_command(list_file: Path, output: Path, source: VideoInfo | None, plan: StreamPlan | None) -> list[str]:
+def join_command(list_file: Path, output: Path, source: VideoInfo | None, plan: StreamPlan | None,
+                 limit: float | None = None) -> list[str]:
+    """The ffmpeg command that joins the listed segments into OUTPUT; `limit`: stop after that many seconds
+    (the settings check joins one frame and a moment of sound, not the whole film's)."""
     # The concat demuxer reads the segments one after another, shifting each one's timestamps by the
     # durations before it; -c:v copy keeps the encoded frames bit for bit. Segment names are ours and
     # relative to the list, so -safe 0 is only needed because the list's own folder may hold any name.
@@ -25,6 +29,8 @@ def join_command(list_file: Path, output: Path, source: VideoInfo | None, plan: 
         kwargs["map_chapters"] = 1 if plan.chapters else -1
     if output.suffix.lower() in (".mp4", ".m4v", ".mov"):
         kwargs["movflags"] = "+faststart"  # index at the front: plays while downloading
+    if limit is not None:
+        kwargs["t"] = limit
     cmd = (ffmpeg.output(*streams, str(output), **kwargs)
            .global_args("-nostdin", "-hide_banner", "-loglevel", "error", "-y")
            .compile(cmd=ffmpeg_exe()))
@@ -45,7 +51,7 @@ def join_segments(segments: list[Path], output: Path, source: VideoInfo | None, 
     list_file.unlink(missing_ok=True)
     if proc.returncode != 0:
         output.unlink(missing_ok=True)
-        tail = "; ".join(line for line in proc.stderr.strip().splitlines()[-3:] if line) or f"exit code {proc.returncode}"
+        tail = ffmpeg_reason(proc.stderr) if proc.stderr.strip() else f"exit code {proc.returncode}"
         if "No space left on device" in tail:
             raise TpstvsrError(f"the disk is full (no space left on device) joining the segments into {output.name}; "
                                "free some space and run again with --resume")

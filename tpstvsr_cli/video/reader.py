@@ -1,5 +1,6 @@
 """Decode a video into uint8 RGB frames through an FFmpeg pipe, frame by frame."""
 
+import re
 import subprocess
 import threading
 from pathlib import Path
@@ -10,6 +11,21 @@ import numpy as np
 from ..errors import TpstvsrError
 from .colour import ColourSpec, source_colour
 from .probe import VideoInfo, ffmpeg_exe, probe
+
+
+_PREFIX = re.compile(r"^(\[[^\]]*\] ?)+")  # "[vost#0:0/libx264 @ 0x5564] [enc:libx264 @ 0x5565] "
+# Lines ffmpeg prints after the real cause of a failure; the cause is the first line that is none of these.
+_CONSEQUENCES = ("Task finished", "Terminating thread", "Nothing was written", "Error while opening encoder",
+                 "Could not open encoder", "Error sending frames", "Conversion failed", "Error opening output file",
+                 "Error opening output files", "Could not write header", "Error initializing output stream",
+                 "Error splitting the argument list", "Error applying encoder options", "Error selecting an encoder")
+
+
+def ffmpeg_reason(stderr: str) -> str:
+    """The line of ffmpeg's stderr that says why it failed, without its `[component @ 0x..]` prefix."""
+    lines = [_PREFIX.sub("", line).strip() for line in stderr.splitlines() if line.strip()]
+    causes = [line for line in lines if not line.startswith(_CONSEQUENCES)]
+    return (causes or lines or ["no message"])[0]
 
 
 class StderrTail:

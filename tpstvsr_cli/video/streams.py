@@ -18,7 +18,7 @@ _NO_SUBS = {".avi", ".flv", ".ts", ".m2ts", ".mpg", ".mpeg", ".wmv", ".3gp"}
 
 @dataclass
 class StreamPlan:
-    audio: list[str] = field(default_factory=list)  # per source audio stream: "copy" or an encoder
+    audio: list[str | None] = field(default_factory=list)  # per source audio stream: "copy", an encoder, None: the container's default
     subtitles: list[str | None] = field(default_factory=list)  # per source subtitle stream: codec or None (dropped)
     chapters: bool = False
     warnings: list[str] = field(default_factory=list)
@@ -62,7 +62,8 @@ def side_streams(source, plan: StreamPlan) -> tuple[list, dict]:
     streams, opts = [], {}
     for i, enc in enumerate(plan.audio):
         streams.append(source[f"a:{i}"])
-        opts[f"c:a:{i}"] = enc
+        if enc is not None:  # None: the container's default encoder (video/check.py's fallback)
+            opts[f"c:a:{i}"] = enc
     kept = [(i, c) for i, c in enumerate(plan.subtitles) if c is not None]
     for j, (i, codec) in enumerate(kept):
         streams.append(source[f"s:{i}"])

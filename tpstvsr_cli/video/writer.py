@@ -1,7 +1,7 @@
 """Encode uint8 RGB frames into a video file through an FFmpeg pipe, copying the source's other streams."""
 
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -11,17 +11,30 @@ import numpy as np
 from ..errors import TpstvsrError
 from .colour import ColourSpec
 from .probe import VideoInfo, ffmpeg_exe
-from .reader import StderrTail
+from .reader import StderrTail, ffmpeg_reason
 from .streams import StreamPlan, default_video_codec, side_streams
 
+# Segments go in MP4 (exact timestamps, so joined segments keep a constant rate); these codecs do not fit in it.
+_NOT_IN_MP4 = {"ffv1", "huffyuv", "ffvhuff", "utvideo", "magicyuv", "rawvideo", "libtheora", "libvpx", "vp8"}
 
-@dataclass
+
+@dataclass(frozen=True)
 class EncoderOptions:
-    codec: str | None = None  # None: libx264 (libvpx-vp9 for .webm)
+    codec: str | None = None  # None: the output container's default (default_video_codec)
     crf: int | None = 18
     preset: str | None = None  # the encoder's speed preset (libx264: ultrafast .. veryslow)
     pix_fmt: str = "yuv420p"
     extra: dict[str, str] = field(default_factory=dict)  # further output options, e.g. {"tune": "film"}
+
+    def for_output(self, output: Path) -> "EncoderOptions":
+        """These options with the codec made explicit for OUTPUT's container. Resolved once, from the real
+        output name: segments are written under other extensions (.mp4), which must not change the codec."""
+        return self if self.codec else replace(self, codec=default_video_codec(output))
+
+
+def segment_ext(codec: str) -> str:
+    """The container segments of this codec are written in before the join."""
+    return ".mkv" if codec in _NOT_IN_MP4 else ".mp4"
 
 
 class VideoWriter:
@@ -85,7 +98,8 @@ class VideoWriter:
         self._proc.kill()
         self._proc.wait()
         self.path.unlink(missing_ok=True)
-        tail = self._stderr.text() or f"exit code {self._proc.returncode}"
+        self._stderr.text()
+        tail = ffmpeg_reason("\n".join(self._stderr.lines)) if self._stderr.lines else f"exit code {self._proc.returncode}"
         if "No space left on device" in tail:
             return TpstvsrError(f"the disk is full (no space left on device) {what} {self.path.name}; "
                                 "free some space and run again with --resume")
