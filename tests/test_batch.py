@@ -54,3 +54,33 @@ def test_finished_outputs_are_skipped_and_broken_ones_redone(tmp_path, library, 
 def test_empty_folder_is_a_clear_error(tmp_path, tiny_weights):
     with pytest.raises(TpstvsrError, match="no videos"):
         batch(tmp_path, tmp_path / "out", weights=tiny_weights, device="cpu", quiet=True)
+
+
+def test_two_inputs_for_one_output_refuse_the_batch(tmp_path, clip_maker, tiny_weights):
+    src = tmp_path / "in"
+    src.mkdir()
+    clip_maker(src / "x.mp4", size="32x24", frames=4)
+    clip_maker(src / "x.mkv", size="32x24", frames=5)
+    out = tmp_path / "out"
+    with pytest.raises(TpstvsrError, match=r"x\.mkv and x\.mp4 would both be written to .*x\.mp4"):
+        batch(src, out, ext="mp4", weights=tiny_weights, device="cpu", encoder=FAST, quiet=True)
+    assert not out.exists()
+    result = CliRunner().invoke(app, ["batch", str(src), str(out), "--ext", "mp4", "--weights", str(tiny_weights),
+                                      "--device", "cpu", "-q"])
+    assert result.exit_code != 0 and not out.exists()
+    # Without --ext each keeps its own name (and its own work folder); a rerun skips both.
+    first = batch(src, out, weights=tiny_weights, device="cpu", encoder=FAST, quiet=True)
+    assert [(o.output.name, o.status) for o in first] == [("x.mkv", "converted"), ("x.mp4", "converted")]
+    assert probe(out / "x.mkv").duration > probe(out / "x.mp4").duration
+    again = batch(src, out, weights=tiny_weights, device="cpu", encoder=FAST, quiet=True)
+    assert [o.status for o in again] == ["skipped", "skipped"]
+
+
+def test_unfinished_work_in_the_input_folder_is_not_a_source(tmp_path, clip_maker):
+    from tpstvsr_cli.batch import find_videos
+
+    src = tmp_path / "in"
+    (src / "y.mp4.tpstvsr-partial-work").mkdir(parents=True)
+    clip_maker(src / "y.mp4.tpstvsr-partial-work" / "seg_00000.mp4", size="32x24", frames=2, audio=False)
+    clip_maker(src / "x.mp4", size="32x24", frames=2, audio=False)
+    assert [p.name for p in find_videos(src, recursive=True)] == ["x.mp4"]

@@ -36,8 +36,9 @@ class FileOutcome:
 
 def find_videos(in_dir: Path, recursive: bool) -> list[Path]:
     pattern = "**/*" if recursive else "*"
-    return sorted(p for p in in_dir.glob(pattern)
-                  if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES and PARTIAL not in p.name)
+    # Segments inside an unfinished run's work folder are not sources.
+    return sorted(p for p in in_dir.glob(pattern) if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES
+                  and not any(PARTIAL in part for part in p.relative_to(in_dir).parts))
 
 
 def is_complete(source: Path, output: Path) -> bool:
@@ -51,6 +52,22 @@ def is_complete(source: Path, output: Path) -> bool:
     if src.duration is None or out.duration is None:
         return True
     return abs(src.duration - out.duration) <= 2 / src.fps
+
+
+def output_paths(videos: list[Path], in_dir: Path, out_dir: Path, ext: str | None) -> list[tuple[Path, Path]]:
+    """(input, output) for each video: the same relative path under OUT_DIR, suffix `ext` if given. Two inputs
+    that would share an output (x.mp4 and x.mkv with --ext mp4) refuse the batch before any work: otherwise
+    one overwrote the other and every rerun converted both again."""
+    pairs, claimed = [], {}
+    for video in videos:
+        rel = video.relative_to(in_dir)
+        out = out_dir / (rel.with_suffix(ext) if ext else rel)
+        if out in claimed:
+            raise TpstvsrError(f"{claimed[out]} and {rel} would both be written to {out}; leave out --ext, or "
+                               "convert one of them on its own")
+        claimed[out] = rel
+        pairs.append((video, out))
+    return pairs
 
 
 def check_encoders(encoder: EncoderOptions, suffixes: set[str], ext: str | None) -> None:
@@ -81,15 +98,14 @@ def batch(in_dir: Path, out_dir: Path, *, recursive: bool = False, ext: str | No
         raise TpstvsrError(f"no videos in {in_dir}" + ("" if recursive else " (use --recursive for subfolders)"))
     if ext is not None and not ext.startswith("."):
         ext = "." + ext
+    pairs = output_paths(videos, in_dir, out_dir, ext)
     dev, dtype = check_settings(chunk, overlap, tile, tile_overlap, encoder, 25.0, device, precision, ensemble)
     check_encoders(encoder or EncoderOptions(), {(ext or v.suffix).lower() for v in videos}, ext)
     net = model if model is not None else load_network(weights, dev, dtype)[0]
     outcomes: list[FileOutcome] = []
     with progress_bar(quiet) as bar:
         overall = bar.add_task("files", total=len(videos), unit="files/s")
-        for video in videos:
-            rel = video.relative_to(in_dir)
-            out = out_dir / (rel.with_suffix(ext) if ext else rel)
+        for video, out in pairs:
             start = time.perf_counter()
             if is_complete(video, out):
                 outcomes.append(FileOutcome(video, out, "skipped", reason="output already complete"))
