@@ -68,13 +68,13 @@ def test_tiled_equals_whole_frame(mixing_net, clip13, tile, tile_overlap):
 def test_automatic_tiles_follow_free_memory(mixing_net, clip13, monkeypatch):
     frames, whole = clip13
     # Plenty of memory: whole frames, bit-identical to an explicit --tile 0.
-    monkeypatch.setattr("tpstvsr_cli.inference.available_bytes", lambda device: 1 << 40)
+    monkeypatch.setattr("tpstvsr_cli.inference.available_bytes", lambda device, cap=None: 1 << 40)
     auto = np.stack(list(upscale_frames(mixing_net, frames, chunk=16)))
     assert np.array_equal(auto, np.stack(list(upscale_frames(mixing_net, frames, chunk=16, tile=0))))
     # Room for about a quarter of a 48x64 frame per window: the planner cuts it into even tiles, no seams.
     per_px = 10.0 * 1024 * 33 / 13  # the tiny preset's figure for a 33-frame window (chunk 16 + 2*overlap 8 + 1)
     budget = 48 * 64 * (per_px / 4 + 33 * 3 * 16 * 4 * 1.25)
-    monkeypatch.setattr("tpstvsr_cli.inference.available_bytes", lambda device: budget)
+    monkeypatch.setattr("tpstvsr_cli.inference.available_bytes", lambda device, cap=None: budget)
     seen = []
     real = __import__("tpstvsr_cli.inference", fromlist=["even_spans"]).even_spans
     monkeypatch.setattr("tpstvsr_cli.inference.even_spans", lambda *a: seen.append(a[1]) or real(*a))

@@ -6,7 +6,9 @@ frames and one window's outputs at a time, whatever the length of the video. Win
 are stitched as schedule.py describes, so the result matches a single whole-clip pass closely (tests/test_inference.py).
 """
 
-from collections.abc import Iterable, Iterator
+import gc
+import sys
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 import torch
@@ -88,10 +90,12 @@ class _WindowRunner:
     context frames cost TPSRM time alone.
     """
 
-    def __init__(self, model, device, dtype, tile, tile_overlap, frames_per_pass, window_frames, kept_frames, ensemble=1):
+    def __init__(self, model, device, dtype, tile, tile_overlap, frames_per_pass, window_frames, kept_frames, ensemble=1,
+                 max_memory: int | None = None, warn: Callable[[str], None] | None = None):
         self.model, self.device, self.dtype = model, device, dtype
         self.tile, self.tile_overlap, self.frames_per_pass = tile, tile_overlap, frames_per_pass
         self.window_frames, self.kept_frames, self.ensemble = window_frames, kept_frames, ensemble
+        self.max_memory, self.warn = max_memory, warn or _warn_on_stderr
         self.plans: dict[tuple[int, int], tuple[list, list]] = {}
         params = next(model.parameters(), None)
         self.param_dtype = params.dtype if params is not None else torch.float32
@@ -105,30 +109,67 @@ class _WindowRunner:
         return out[0].cpu()
 
     def spans(self, h: int, w: int) -> tuple[list, list]:
-        """Tile rows and columns: fixed-size tiles for an explicit tile, whole frames for 0, else planned once
-        per frame size from the memory free at the first window (so every window of a video tiles alike)."""
+        """Tile rows and columns, planned once per frame size (so every window of a video tiles alike), and made
+        finer for the rest of the video when a window runs out of memory."""
+        if (h, w) not in self.plans:
+            self.plans[(h, w)] = self._plan(h, w)
+        return self.plans[(h, w)]
+
+    def _plan(self, h: int, w: int) -> tuple[list, list]:
+        """Fixed-size tiles for an explicit tile, whole frames for 0, else from the memory this process can get
+        at the first window (memory.available_bytes: free memory, cgroup and address-space limits, --max-memory)."""
         if self.tile is not None:
             tile = self.tile or None
             return tile_spans(h, tile, self.tile_overlap, self.align), tile_spans(w, tile, self.tile_overlap, self.align)
-        if (h, w) not in self.plans:
-            budget = available_bytes(self.device)
-            per_px = window_bytes_per_pixel(self.model, self.window_frames, self.dtype)
-            if h * w * per_px <= budget:
-                ny, nx = 1, 1
-            else:
-                host_left = budget if self.device.type == "cuda" else budget - h * w * stitch_bytes_per_pixel(self.kept_frames)
-                ny, nx = plan_tiles(h, w, max(host_left, 0) / per_px, self.tile_overlap, self.align, 2 * self.tile_overlap + 8)
-            self.plans[(h, w)] = (even_spans(h, ny, self.tile_overlap, self.align), even_spans(w, nx, self.tile_overlap, self.align))
-        return self.plans[(h, w)]
+        budget = available_bytes(self.device, self.max_memory)
+        per_px = window_bytes_per_pixel(self.model, self.window_frames, self.dtype)
+        if h * w * per_px <= budget:
+            ny, nx = 1, 1
+        else:
+            host_left = budget if self.device.type == "cuda" else budget - h * w * stitch_bytes_per_pixel(self.kept_frames)
+            ny, nx = plan_tiles(h, w, max(host_left, 0) / per_px, self.tile_overlap, self.align, self.min_tile)
+        return even_spans(h, ny, self.tile_overlap, self.align), even_spans(w, nx, self.tile_overlap, self.align)
+
+    @property
+    def min_tile(self) -> int:
+        return 2 * self.tile_overlap + 8
+
+    def _finer_plan(self, h: int, w: int, rows: list, cols: list, failure: str) -> None:
+        """After an allocation failure: even tiles of at most half the largest tile's pixels, for the rest of the
+        video; a TpstvsrError when the tiles are as small as they go."""
+        largest = max(b - a for a, b in rows) * max(b - a for a, b in cols)
+        ny, nx = plan_tiles(h, w, largest / 2, self.tile_overlap, self.align, self.min_tile)
+        plan = (even_spans(h, ny, self.tile_overlap, self.align), even_spans(w, nx, self.tile_overlap, self.align))
+        if max(b - a for a, b in plan[0]) * max(b - a for a, b in plan[1]) >= largest:
+            need = largest * window_bytes_per_pixel(self.model, self.window_frames, self.dtype) / 2**20
+            raise TpstvsrError(f"out of memory even in the smallest tiles ({len(rows)}x{len(cols)} of a {w}x{h} frame): "
+                               f"one window needs about {need:.0f} MiB ({failure}); free memory or use a smaller --chunk")
+        self.plans[(h, w)] = plan
+        self.warn(f"out of memory ({failure}); continuing in {ny}x{nx} tiles per frame")
 
     def __call__(self, frames: list[np.ndarray], keep: slice) -> torch.Tensor:
         clip = torch.from_numpy(np.stack(frames)).to(self.device).permute(0, 3, 1, 2).unsqueeze(0)
         clip = clip.to(self.param_dtype if self.dtype == torch.float32 else self.dtype).div_(255)
         h, w = clip.shape[-2:]
-        rows, cols = self.spans(h, w)
+        while True:
+            rows, cols = self.spans(h, w)
+            try:
+                return self._tiled(clip, keep, rows, cols)
+            except (RuntimeError, MemoryError) as exc:
+                if not is_out_of_memory(exc):
+                    raise
+                failure = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+            # Outside the except block: the traceback, and the tensors its frames hold, are gone.
+            gc.collect()
+            if self.device.type == "cuda":
+                torch.cuda.empty_cache()
+            self._finer_plan(h, w, rows, cols, failure)
+
+    def _tiled(self, clip: torch.Tensor, keep: slice, rows: list, cols: list) -> torch.Tensor:
+        h, w = clip.shape[-2:]
         if len(rows) == 1 and len(cols) == 1:
             return self._net(clip, keep)
-        out = torch.zeros(len(range(2 * len(frames) - 1)[keep]), 3, 4 * h, 4 * w)
+        out = torch.zeros(len(range(2 * clip.shape[1] - 1)[keep]), 3, 4 * h, 4 * w)
         weight = torch.zeros(1, 1, 4 * h, 4 * w)
         for (y0, y1), wy in zip(rows, span_weights(rows, 4)):
             for (x0, x1), wx in zip(cols, span_weights(cols, 4)):
@@ -137,6 +178,19 @@ class _WindowRunner:
                 out[..., 4 * y0 : 4 * y1, 4 * x0 : 4 * x1] += piece * w2d
                 weight[..., 4 * y0 : 4 * y1, 4 * x0 : 4 * x1] += w2d
         return out.div_(weight.clamp_min_(1e-6))
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """An allocation failure of torch's CPU or CUDA allocator (or Python's), as opposed to any other error."""
+    if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError":
+        return True
+    text = str(exc).lower()
+    return isinstance(exc, RuntimeError) and any(
+        key in text for key in ("can't allocate memory", "not enough memory", "out of memory", "failed to allocate"))
+
+
+def _warn_on_stderr(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
 
 
 def _checked(frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
@@ -155,7 +209,8 @@ def _checked(frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
 
 def upscale_frames(model, frames: Iterable[np.ndarray], *, chunk: int = 8, overlap: int = 2, tile: int | None = None,
                    tile_overlap: int = 16, device="cpu", precision="fp32", frames_per_pass: int = 1,
-                   ensemble: int = 1) -> Iterator[np.ndarray]:
+                   ensemble: int = 1, max_memory: int | None = None,
+                   warn: Callable[[str], None] | None = None) -> Iterator[np.ndarray]:
     """uint8 [H,W,3] RGB frames in (N of them) -> uint8 [4H,4W,3] frames out (2N-1 of them), streaming.
 
     Output 2k is input k super-resolved, 2k+1 lies halfway between k and k+1. Each pass supplies the
@@ -164,13 +219,16 @@ def upscale_frames(model, frames: Iterable[np.ndarray], *, chunk: int = 8, overl
     splits frames into tiles overlapping by `tile_overlap`; 0 keeps whole frames; None (automatic) keeps
     whole frames when a window fits half the free memory, else as few even tiles as fit. A single input frame
     gives a single output frame (it is run as a still pair). `ensemble` 2 or 8 averages that many transposed and
-    flipped passes (ensemble.py): better in-between frames for 2x or 8x the time.
+    flipped passes (ensemble.py): better in-between frames for 2x or 8x the time. `max_memory` (bytes) caps what
+    automatic tiling plans with; a window that runs out of memory anyway is run again in finer tiles, which the
+    rest of the video keeps, and `warn` (default: stderr) says so once per new plan.
     """
     check_options(chunk, overlap, tile, tile_overlap, ensemble)
     overlap = context_frames(model, overlap)
     dev = resolve_device(device)
     run = _WindowRunner(model.to(dev).eval(), dev, resolve_precision(precision, dev), tile, tile_overlap, frames_per_pass,
-                        window_frames=chunk + 2 * overlap + 1, kept_frames=2 * chunk + 1, ensemble=ensemble)
+                        window_frames=chunk + 2 * overlap + 1, kept_frames=2 * chunk + 1, ensemble=ensemble,
+                        max_memory=max_memory, warn=warn)
     source = _checked(frames)
     buf: list[np.ndarray] = []  # input frames buf_start, buf_start+1, ...
     buf_start, ended, core = 0, False, 0

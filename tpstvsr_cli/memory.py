@@ -6,6 +6,7 @@ device has free when a conversion starts, leaving room for the decoder, the enco
 """
 
 import os
+import resource
 from pathlib import Path
 
 import torch
@@ -16,21 +17,86 @@ GPU_SHARE = 0.7  # of the GPU's free memory (the caching allocator fragments)
 FALLBACK_KIB_PER_PX = 17.0  # a network that does not say (the default preset's figure)
 
 
-def available_bytes(device: torch.device) -> int:
-    """Free memory the network may use on `device` now: GPU free memory, or the host's MemAvailable."""
-    if device.type == "cuda":
-        free, _total = torch.cuda.mem_get_info(device)
-        return int(free * GPU_SHARE)
+def _read_int(path: Path) -> int | None:
+    try:
+        text = path.read_text().strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None  # cgroup v2 says "max" for no limit
+
+
+def _cgroup_paths() -> list[tuple[Path, Path]]:
+    """(limit file, usage file) of this process's memory cgroup, v2 and v1, where they exist."""
+    found = []
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return found
+    for line in lines:
+        _id, controllers, rel = line.split(":", 2)
+        rel = rel.lstrip("/")
+        if controllers == "":  # v2 unified hierarchy
+            base = Path("/sys/fs/cgroup") / rel
+            found.append((base / "memory.max", base / "memory.current"))
+        elif "memory" in controllers.split(","):
+            base = Path("/sys/fs/cgroup/memory") / rel
+            found.append((base / "memory.limit_in_bytes", base / "memory.usage_in_bytes"))
+    # Inside a container the cgroup path is often not mounted under its own name: the mount root is the cgroup.
+    found += [(Path("/sys/fs/cgroup/memory.max"), Path("/sys/fs/cgroup/memory.current")),
+              (Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"), Path("/sys/fs/cgroup/memory/memory.usage_in_bytes"))]
+    return found
+
+
+def cgroup_room() -> int | None:
+    """Bytes left under this process's cgroup memory limit (v2 or v1), or None where there is no limit."""
+    rooms = []
+    for limit_file, usage_file in _cgroup_paths():
+        limit, usage = _read_int(limit_file), _read_int(usage_file)
+        if limit is not None and usage is not None and limit < 1 << 60:  # v1 reports "no limit" as a huge number
+            rooms.append(max(limit - usage, 0))
+    return min(rooms) if rooms else None
+
+
+def address_space_room() -> int | None:
+    """Bytes left under RLIMIT_AS (`ulimit -v`: containers, Slurm, Ray workers), or None where unlimited."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_AS)
+    if soft == resource.RLIM_INFINITY:
+        return None
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmSize:"):
+                return max(soft - int(line.split()[1]) * 1024, 0)
+    except OSError:
+        pass
+    return soft
+
+
+def host_available() -> int:
+    """The host memory this process can still get: MemAvailable, under its cgroup and address-space limits."""
+    rooms = [r for r in (cgroup_room(), address_space_room()) if r is not None]
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():
             if line.startswith("MemAvailable:"):
-                return int(int(line.split()[1]) * 1024 * HOST_SHARE)
+                rooms.append(int(line.split()[1]) * 1024)
     except OSError:
         pass
-    try:  # not Linux: physical memory, as an upper bound
-        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") * HOST_SHARE / 2)
-    except (ValueError, OSError, AttributeError):
-        return 4 << 30
+    if not rooms:
+        try:  # not Linux: physical memory, as an upper bound
+            rooms.append(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2)
+        except (ValueError, OSError, AttributeError):
+            rooms.append(8 << 30)
+    return min(rooms)
+
+
+def available_bytes(device: torch.device, cap: int | None = None) -> int:
+    """Memory the network may use on `device` now: a share of the GPU's free memory, or of what the host can
+    still give this process (host_available); never more than `cap` bytes (--max-memory)."""
+    if device.type == "cuda":
+        free, _total = torch.cuda.mem_get_info(device)
+        budget = int(free * GPU_SHARE)
+    else:
+        budget = int(host_available() * HOST_SHARE)
+    return budget if cap is None else min(budget, int(cap))
 
 
 def window_bytes_per_pixel(model, window_frames: int, dtype: torch.dtype) -> float:
