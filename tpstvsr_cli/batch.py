@@ -16,7 +16,8 @@ from rich.table import Table
 
 from .errors import TpstvsrError
 from .scenes import DEFAULT_THRESHOLD
-from .upscale import check_settings, load_network, progress_bar, upscale
+from .progress import progress_bar
+from .upscale import check_settings, load_network, upscale
 from .video.check import check_encoder, check_output_settings
 from .video.colour import SRGB_FRAMES
 from .video.endpoints import PARTIAL, VIDEO_SUFFIXES
@@ -104,7 +105,7 @@ def batch(in_dir: Path, out_dir: Path, *, recursive: bool = False, ext: str | No
     net = model if model is not None else load_network(weights, dev, dtype)[0]
     outcomes: list[FileOutcome] = []
     with progress_bar(quiet) as bar:
-        overall = bar.add_task("files", total=len(videos), unit="files/s")
+        overall = bar.add_task("files", total=len(videos), unit="files", rate_unit=None)
         for video, out in pairs:
             start = time.perf_counter()
             if is_complete(video, out):

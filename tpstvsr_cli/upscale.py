@@ -15,10 +15,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
 
 from .errors import TpstvsrError
 from .pipeline import run_pipeline
+from .progress import ConversionProgress, progress_bar
 from .inference import check_options, context_frames, resolve_device, resolve_precision, upscale_frames
 from .scenes import DEFAULT_THRESHOLD
 from .segments import FolderFrames, VideoSegments, WorkDir
@@ -37,17 +37,6 @@ class UpscaleResult:
     frames_out: int
     seconds: float
     warnings: list[str] = field(default_factory=list)
-
-
-class FpsColumn(ProgressColumn):
-    def render(self, task):
-        unit = task.fields.get("unit", "fps")
-        return TextColumn("").render(task) if task.speed is None else f"{task.speed:.1f} {unit}"
-
-
-def progress_bar(quiet: bool = False) -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), FpsColumn(),
-                    TimeRemainingColumn(), disable=quiet, transient=False)
 
 
 def load_network(weights: Path | None, device: torch.device, dtype: torch.dtype) -> tuple:
@@ -121,21 +110,7 @@ def model_digest(model) -> str:
     return digest.hexdigest()
 
 
-def upscale(input: Path, output: Path, *, weights: Path | None = None, model=None, device: str = "auto",
-            precision: str = "auto", chunk: int = 8, overlap: int = 2, tile: int | None = None, tile_overlap: int = 16,
-            frames_per_pass: int = 1, fps: float = 25.0, encoder: EncoderOptions | None = None, overwrite: bool = False,
-            quiet: bool = False, progress: Progress | None = None, on_warning: Callable[[str], None] | None = None,
-            deinterlace: bool | None = None, strict: bool = False, resume: bool = False,
-            scene_threshold: float = DEFAULT_THRESHOLD, segment: int = 64, ensemble: int = 1) -> UpscaleResult:
-    """Convert INPUT (video file or frame folder) into OUTPUT (video file or frame folder).
-
-    Work is written in segments of `segment` input frames beside OUTPUT; `resume` continues an interrupted
-    run from its last complete segment (with the same settings), `overwrite` also starts again over
-    unfinished work. Scene cuts (score above `scene_threshold`, 0: off) are never interpolated across.
-    `ensemble` (1, 2 or 8) averages that many transposed/flipped network passes (inference.upscale_frames).
-    """
-    input, output = Path(input), Path(output)
-    dev, dtype = check_settings(chunk, overlap, tile, tile_overlap, encoder, fps, device, precision, ensemble)
+def _check_job(input: Path, output: Path, scene_threshold: float, segment: int, overwrite: bool) -> None:
     if not 0 <= scene_threshold <= 1:
         raise TpstvsrError(f"--scene-threshold must lie in 0..1 (0: off), got {scene_threshold}")
     if segment < 1:
@@ -145,64 +120,106 @@ def upscale(input: Path, output: Path, *, weights: Path | None = None, model=Non
     if input.resolve() == output.resolve():
         raise TpstvsrError("input and output are the same path")
     check_output(output, overwrite)
-    source = open_source(input, fps, deinterlace=deinterlace, strict=strict)
-    to_video = is_video_path(output)
-    encoder = (encoder or EncoderOptions()).for_output(output)
-    plan, plan_warnings = _plan_output(source, output, encoder, to_video)
-    net = model if model is not None else load_network(weights, dev, dtype)[0]
-    warn = on_warning or (lambda msg: None)
-    settings = {"version": 1, **_identity(input, source), "model": model_digest(net), "chunk": chunk, "overlap": overlap,
-                "tile": tile, "tile_overlap": tile_overlap, "frames_per_pass": frames_per_pass, "precision": str(dtype), "ensemble": ensemble,
-                "scene_threshold": scene_threshold, "segment": segment, "fps": fps, "deinterlace": source.deinterlace,
-                "encoder": asdict(encoder), "output": output.suffix.lower() if to_video else "frames"}
-    work = WorkDir.open(output, settings, resume=resume, overwrite=overwrite, on_warning=warn)
-    for msg in plan_warnings:
-        warn(msg)
-    if to_video:
-        sink = VideoSegments(work, 4 * source.width, 4 * source.height, 2 * source.rate, source.colour, encoder,
-                             source.info, plan, output)
-    else:
-        sink = FolderFrames(work, segment)
-    first, skipped = work.done, 2 * segment * work.done
-    total = None if source.count is None else (2 * source.count if to_video else 2 * source.count - 1)
+
+
+def _network_stage(net, *, first: int, hold_last: bool, segment: int, scene_threshold: float, **pass_options) -> Callable:
+    """Decoded frames -> output frames and SegmentEnd marks, from segment `first` on (earlier ones are done)."""
+    def piece(clip):
+        return upscale_frames(net, clip, **pass_options)
 
     def network(frames):
-        def piece(clip):
-            return upscale_frames(net, clip, chunk=chunk, overlap=overlap, tile=tile, tile_overlap=tile_overlap,
-                                  device=dev, precision=precision, frames_per_pass=frames_per_pass, ensemble=ensemble)
-        return segment_outputs(frames, piece, segment=segment, pad=context_frames(net, overlap), scene_threshold=scene_threshold,
-                               start_segment=first, hold_last=to_video)
+        return segment_outputs(frames, piece, segment=segment, pad=context_frames(net, pass_options["overlap"]),
+                               scene_threshold=scene_threshold, start_segment=first, hold_last=hold_last)
+    return network
 
+
+def _stream(source, network: Callable, sink, work: WorkDir, output: Path, bar, task: int, depth: int) -> int:
+    """Run the pipeline into the sink and finish OUTPUT; returns the frames written. On any failure the
+    complete segments stay for --resume (or, with none, nothing is left)."""
+    written = 0
+    try:
+        for item in run_pipeline(lambda: _two_or_more(source.frames(), source), network, depth=depth):
+            if isinstance(item, SegmentEnd):
+                sink.end_segment()
+                continue
+            sink.write(item)
+            written += 1
+            bar.advance(task)
+        if work.done == 0:
+            raise TpstvsrError("no frames were decoded, so nothing was written")
+        sink.finish(output)
+    except BaseException as exc:
+        sink.abort()
+        if work.done == 0 or not work.path.exists():
+            work.remove()
+            raise
+        if isinstance(exc, KeyboardInterrupt):
+            raise Interrupted(work.path, work.done) from None
+        if isinstance(exc, TpstvsrError):
+            # No advice to --resume here: most errors (settings, the source) would only recur. Those a
+            # resume does fix (a full disk) say so themselves, and a plain rerun names --resume.
+            raise TpstvsrError(f"{exc} ({work.done} complete segment(s) kept in {work.path})") from None
+        raise
+    return written
+
+
+def upscale(input: Path, output: Path, *, weights: Path | None = None, model=None, device: str = "auto",
+            precision: str = "auto", chunk: int = 8, overlap: int = 2, tile: int | None = None, tile_overlap: int = 16,
+            frames_per_pass: int = 1, fps: float = 25.0, encoder: EncoderOptions | None = None, overwrite: bool = False,
+            quiet: bool = False, progress: ConversionProgress | None = None, on_warning: Callable[[str], None] | None = None,
+            deinterlace: bool | None = None, strict: bool = False, resume: bool = False,
+            scene_threshold: float = DEFAULT_THRESHOLD, segment: int = 64, ensemble: int = 1) -> UpscaleResult:
+    """Convert INPUT (video file or frame folder) into OUTPUT (video file or frame folder).
+
+    Work is written in segments of `segment` input frames beside OUTPUT; `resume` continues an interrupted
+    run from its last complete segment (with the same settings), `overwrite` also starts again over
+    unfinished work. Scene cuts (score above `scene_threshold`, 0: off) are never interpolated across.
+    `ensemble` (1, 2 or 8) averages that many transposed/flipped network passes (inference.upscale_frames).
+    `progress` (batch's shared display) or a display of its own shows what happens (progress.py).
+    """
+    input, output = Path(input), Path(output)
+    dev, dtype = check_settings(chunk, overlap, tile, tile_overlap, encoder, fps, device, precision, ensemble)
+    _check_job(input, output, scene_threshold, segment, overwrite)
+    warn = on_warning or (lambda msg: None)
     own_bar = progress is None
     bar = progress or progress_bar(quiet)
-    start, written = time.perf_counter(), 0
     with bar if own_bar else nullcontext():
-        task = bar.add_task(input.name, total=total, completed=skipped)
+        task = bar.add_task(input.name, phase="reading the source")
         try:
-            frames = run_pipeline(lambda: _two_or_more(source.frames(), source), network,
-                                  depth=max(16, chunk + 2 * context_frames(net, overlap) + 2))
-            for item in frames:
-                if isinstance(item, SegmentEnd):
-                    sink.end_segment()
-                    continue
-                sink.write(item)
-                written += 1
-                bar.advance(task)
-            if work.done == 0:
-                raise TpstvsrError("no frames were decoded, so nothing was written")
-            sink.finish(output)
-        except BaseException as exc:
-            sink.abort()
-            if work.done == 0 or not work.path.exists():
-                work.remove()
-                raise
-            if isinstance(exc, KeyboardInterrupt):
-                raise Interrupted(work.path, work.done) from None
-            if isinstance(exc, TpstvsrError):
-                # No advice to --resume here: most errors (settings, the source) would only recur. Those a
-                # resume does fix (a full disk) say so themselves, and a plain rerun names --resume.
-                raise TpstvsrError(f"{exc} ({work.done} complete segment(s) kept in {work.path})") from None
-            raise
+            source = open_source(input, fps, deinterlace=deinterlace, strict=strict)
+            to_video = is_video_path(output)
+            encoder = (encoder or EncoderOptions()).for_output(output)
+            if to_video:
+                bar.update(task, phase="trying the output settings on one frame")
+            plan, plan_warnings = _plan_output(source, output, encoder, to_video)
+            if model is None:
+                bar.update(task, phase="loading the network")
+            net = model if model is not None else load_network(weights, dev, dtype)[0]
+            settings = {"version": 1, **_identity(input, source), "model": model_digest(net), "chunk": chunk,
+                        "overlap": overlap, "tile": tile, "tile_overlap": tile_overlap, "frames_per_pass": frames_per_pass,
+                        "precision": str(dtype), "ensemble": ensemble, "scene_threshold": scene_threshold,
+                        "segment": segment, "fps": fps, "deinterlace": source.deinterlace, "encoder": asdict(encoder),
+                        "output": output.suffix.lower() if to_video else "frames"}
+            work = WorkDir.open(output, settings, resume=resume, overwrite=overwrite, on_warning=warn)
+            for msg in plan_warnings:
+                warn(msg)
+            if to_video:
+                sink = VideoSegments(work, 4 * source.width, 4 * source.height, 2 * source.rate, source.colour, encoder,
+                                     source.info, plan, output)
+            else:
+                sink = FolderFrames(work, segment)
+            network = _network_stage(net, first=work.done, hold_last=to_video, segment=segment,
+                                     scene_threshold=scene_threshold, chunk=chunk, overlap=overlap, tile=tile,
+                                     tile_overlap=tile_overlap, device=dev, precision=precision,
+                                     frames_per_pass=frames_per_pass, ensemble=ensemble)
+            skipped, pad = 2 * segment * work.done, context_frames(net, overlap)
+            first = f"skipping the {work.done} segment(s) done before, then " if work.done else ""
+            bar.update(task, total=None if source.count is None else (2 * source.count if to_video else 2 * source.count - 1),
+                       completed=skipped, phase=f"{first}decoding and running the network on the first window "
+                                                f"({chunk + 2 * pad} input frames)")
+            bar.start_run(task)
+            start = time.perf_counter()
+            written = _stream(source, network, sink, work, output, bar, task, depth=max(16, chunk + 2 * pad + 2))
         finally:
             if not own_bar:
                 bar.remove_task(task)
