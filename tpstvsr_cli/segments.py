@@ -149,12 +149,13 @@ class FolderFrames:
 class VideoSegments:
     """Output frames -> one encoded file per segment; finish() joins them and muxes the source's streams in."""
 
-    def __init__(self, work: WorkDir, width: int, height: int, rate, colour, options, source_info, plan, output: Path):
+    def __init__(self, work: WorkDir, width: int, height: int, rate, colour, options, source_info, plan, output: Path,
+                 sar=1):
         from .video.writer import segment_ext
 
         options = options.for_output(output)  # the segments' own extension must not pick the codec
         self.work, self.size, self.rate, self.colour, self.options = work, (width, height), rate, colour, options
-        self.source_info, self.plan = source_info, plan
+        self.source_info, self.plan, self.sar = source_info, plan, sar
         self.ext = segment_ext(options.codec)
         self.writer = None
         self.frames_written = 0
@@ -164,7 +165,7 @@ class VideoSegments:
 
         if self.writer is None:
             part = self.work.segment_path(self.work.done, ".part" + self.ext)
-            self.writer = VideoWriter(part, *self.size, self.rate, self.colour, self.options).__enter__()
+            self.writer = VideoWriter(part, *self.size, self.rate, self.colour, self.options, sar=self.sar).__enter__()
         self.writer.write(frame)
         self.frames_written += 1
 

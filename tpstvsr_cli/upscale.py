@@ -68,10 +68,14 @@ def _plan_output(source, output: Path, encoder: EncoderOptions, to_video: bool) 
     info = source.info
     if not to_video:
         side = info is not None and (info.audio_streams or info.subtitle_streams)
-        return None, ["a frame folder holds no sound or subtitles; they are not kept"] if side else []
+        notes = ["a frame folder holds no sound or subtitles; they are not kept"] if side else []
+        if source.sar != 1:
+            notes.append(f"the source's pixels are not square (SAR {source.sar.numerator}:{source.sar.denominator}); "
+                         "PNG frames cannot say so: show them stretched by that ratio, or convert to a video")
+        return None, notes
     plan = plan_streams(info, output) if info is not None else None
     plan = check_output_settings(output, encoder, 4 * source.width, 4 * source.height, 2 * source.rate,
-                                 source.colour, info, plan)
+                                 source.colour, info, plan, sar=source.sar)
     return plan, list(plan.warnings) if plan is not None else []
 
 
@@ -205,7 +209,7 @@ def upscale(input: Path, output: Path, *, weights: Path | None = None, model=Non
                 warn(msg)
             if to_video:
                 sink = VideoSegments(work, 4 * source.width, 4 * source.height, 2 * source.rate, source.colour, encoder,
-                                     source.info, plan, output)
+                                     source.info, plan, output, sar=source.sar)
             else:
                 sink = FolderFrames(work, segment)
             network = _network_stage(net, first=work.done, hold_last=to_video, segment=segment,

@@ -68,12 +68,12 @@ def _run(cmd: list[str], stdin: bytes = b"") -> str | None:
 class _Trial:
     """One black frame through the commands of a real run, in a temporary folder."""
 
-    def __init__(self, folder: Path, width: int, height: int, rate: Fraction, colour: ColourSpec):
-        self.folder, self.size, self.rate, self.colour = folder, (width, height), Fraction(rate), colour
+    def __init__(self, folder: Path, width: int, height: int, rate: Fraction, colour: ColourSpec, sar: Fraction = Fraction(1)):
+        self.folder, self.size, self.rate, self.colour, self.sar = folder, (width, height), Fraction(rate), colour, sar
 
     def encode(self, options: EncoderOptions) -> str | None:
         self.segment = self.folder / ("check" + segment_ext(options.codec))
-        cmd = VideoWriter(self.segment, *self.size, self.rate, self.colour, options).command()
+        cmd = VideoWriter(self.segment, *self.size, self.rate, self.colour, options, sar=self.sar).command()
         return _run(cmd, bytes(self.size[0] * self.size[1] * 3))
 
     def join(self, output: Path, source: VideoInfo | None, plan: StreamPlan | None) -> str | None:
@@ -144,12 +144,12 @@ def _fallback_plans(plan: StreamPlan, ext: str) -> list[tuple[StreamPlan, str]]:
 
 def check_output_settings(output: Path, options: EncoderOptions, width: int, height: int, rate: Fraction,
                           colour: ColourSpec, source: VideoInfo | None = None,
-                          plan: StreamPlan | None = None) -> StreamPlan | None:
+                          plan: StreamPlan | None = None, sar: Fraction = Fraction(1)) -> StreamPlan | None:
     """TpstvsrError naming the bad setting unless OUTPUT can be written with these options (codec resolved);
     returns the stream plan to use: where the container refuses a side stream the plan had kept, a plainer
     one (subtitles left out, sound converted or left out) with a warning saying what changed."""
     with tempfile.TemporaryDirectory(prefix="tpstvsr-check-") as tmp:
-        trial = _Trial(Path(tmp), width, height, rate, colour)
+        trial = _Trial(Path(tmp), width, height, rate, colour, sar)
         _check_encode(trial, options)
         reason = trial.join(output, source, plan)
         if reason is None:

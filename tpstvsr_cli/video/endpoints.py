@@ -37,6 +37,11 @@ class Source:
     strict: bool = False  # a damaged video is an error instead of a warning
     warnings: list[str] = field(default_factory=list)  # found while decoding (damage)
 
+    @property
+    def sar(self) -> Fraction:
+        """The pixel shape, which 4x in both directions keeps: written to the output so it shows as wide."""
+        return self.info.sar if self.info is not None else Fraction(1)
+
     def frames(self) -> Iterator[np.ndarray]:
         if self.info is None:
             for f in self.files:

@@ -41,6 +41,7 @@ class VideoInfo:
     chapters: int = 0
     variable_rate: bool = False  # average and base rates differ: timestamps are irregular
     container: str = ""  # the demuxer ffmpeg chose, e.g. "mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm", "jpeg_pipe"
+    sar: Fraction = Fraction(1)  # sample (pixel) aspect ratio as decoded: 4/3 for 160x96 shown at 20:9 (DVDs, old tapes)
 
     @property
     def audio_streams(self) -> int:
@@ -66,6 +67,7 @@ _VIDEO = re.compile(r"Stream #\d+:\d+.*?: Video: (?P<rest>.*)")
 _SIZE = re.compile(r"(?<![0-9a-fA-Fx])(\d{1,5})x(\d{1,5})(?![0-9])")
 _FPS = re.compile(r"([\d.]+)(k?) (fps|tbr)\b")
 _DURATION = re.compile(r"Duration: (\d+):(\d+):([\d.]+)")
+_SAR = re.compile(r"\[SAR (\d+):(\d+) DAR \d+:\d+\]")
 _ROTATION = re.compile(r"(?:displaymatrix|Display Matrix): rotation of (-?[\d.]+) degrees", re.IGNORECASE)
 _FIELDS = {"progressive": "progressive", "top first": "tt", "bottom first": "bb",
            "top coded first (swapped)": "tb", "bottom coded first (swapped)": "bt"}
@@ -100,6 +102,13 @@ def _colour(props: list[str]) -> dict:
             keys = ("color_matrix", "color_primaries", "color_transfer")
             out.update({k: v for k, v in zip(keys, names) if v not in ("unknown", "reserved", "unspecified")})
     return out
+
+
+def _sample_aspect(stream: str) -> Fraction:
+    """'[SAR 4:3 DAR 20:9]' -> 4/3; square when absent or unknown ('SAR 0:1')."""
+    found = _SAR.search(stream)
+    num, den = (int(found.group(1)), int(found.group(2))) if found else (1, 1)
+    return Fraction(num, den) if num > 0 and den > 0 else Fraction(1)
 
 
 def parse_stream_dump(text: str, path: Path) -> VideoInfo:
@@ -143,13 +152,16 @@ def parse_stream_dump(text: str, path: Path) -> VideoInfo:
     rot = _ROTATION.search(after_video if next_stream < 0 else after_video[:next_stream])
     rotation = round(float(rot.group(1))) if rot else 0
     w, h = int(size.group(1)), int(size.group(2))
+    sar = _sample_aspect(video.group("rest"))
     if rotation % 180 != 0:
-        w, h = h, w  # ffmpeg autorotates while decoding
+        w, h = h, w  # ffmpeg autorotates while decoding (and its transpose turns the pixel shape too)
+        sar = 1 / sar
     audio = tuple(re.findall(r"Stream #\d+:\d+.*?: Audio: ([\w-]+)", text))
     subs = tuple(re.findall(r"Stream #\d+:\d+.*?: Subtitle: ([\w-]+)", text))
     return VideoInfo(path, w, h, fps, duration, bool(audio), rate=rate, codec=codec, pix_fmt=pix.group(1) if pix else "",
                      rotation=rotation, audio_codecs=audio, subtitle_codecs=subs,
-                     chapters=len(re.findall(r"Chapter #\d+:\d+", text)), container=container, variable_rate=variable, **extra)
+                     chapters=len(re.findall(r"Chapter #\d+:\d+", text)), container=container, variable_rate=variable,
+                     sar=sar, **extra)
 
 
 def probe(path: Path) -> VideoInfo:

@@ -46,8 +46,9 @@ class VideoWriter:
     """
 
     def __init__(self, path: Path, width: int, height: int, rate: Fraction, colour: ColourSpec,
-                 options: EncoderOptions | None = None, source: VideoInfo | None = None, plan: StreamPlan | None = None):
-        self.path, self.width, self.height = Path(path), width, height
+                 options: EncoderOptions | None = None, source: VideoInfo | None = None, plan: StreamPlan | None = None,
+                 sar: Fraction = Fraction(1)):
+        self.path, self.width, self.height, self.sar = Path(path), width, height, Fraction(sar)
         self.rate, self.colour = Fraction(rate), colour
         self.options = options or EncoderOptions()
         self.source, self.plan = source, plan
@@ -59,7 +60,10 @@ class VideoWriter:
         video = ffmpeg.input("pipe:", format="rawvideo", pix_fmt="rgb24", s=f"{self.width}x{self.height}",
                              framerate=f"{self.rate.numerator}/{self.rate.denominator}")
         # RGB -> YUV with the matrix and range we tag: the same colours come back when it is decoded.
-        streams = [video.video.filter("scale", **self.colour.encode_filter()).filter("setparams", **self.colour.setparams())]
+        video = video.video.filter("scale", **self.colour.encode_filter()).filter("setparams", **self.colour.setparams())
+        # Raw RGB carries no pixel shape: an anamorphic source's (4x both ways keeps it) is set here, so the
+        # encoder writes it and the output shows at the source's display aspect ratio.
+        streams = [video.filter("setsar", f"{self.sar.numerator}/{self.sar.denominator}")]
         kwargs = {"c:v": opt.codec or default_video_codec(self.path), "pix_fmt": opt.pix_fmt, **self.colour.tags()}
         if opt.crf is not None:
             kwargs["crf"] = opt.crf
