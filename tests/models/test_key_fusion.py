@@ -14,7 +14,7 @@ from test_keyframe_interp import _shifted_pair  # tests/models is on sys.path (p
 
 @pytest.mark.parametrize("hw", [(1, 1), (5, 7), (16, 12)])
 def test_untrained_fusion_adds_nothing(hw):
-    out = KeyFusion(channels=8, layers=3)(torch.rand(2, 9, *hw))
+    out = KeyFusion(channels=8, layers=3)(torch.rand(2, 9, *hw), torch.rand(2, 3, 4 * hw[0], 4 * hw[1]))
     assert out.shape == (2, 3, 4 * hw[0], 4 * hw[1])
     assert torch.equal(out, torch.zeros_like(out))
 

@@ -82,7 +82,7 @@ class TPNet(nn.Module):
             pairs |= {k - 1 for k in keys if k > 0} | {k for k in keys if k < t - 1}
         motion = self._pair_motion(clip, sorted(pairs))
         if self.fusion is not None:
-            sr = sr + self._fusion_residual(clip, keys, motion).reshape(sr.shape)
+            sr = sr + self._fusion_residual(clip, keys, motion, sr.flatten(0, 1)).reshape(sr.shape)
         at = {k: i for i, k in enumerate(keys)}
         mids = {}
         if mid_pairs:
@@ -104,8 +104,9 @@ class TPNet(nn.Module):
         dy, dx = self.interp.motion(first, second)
         return {k: (dy[i * b : (i + 1) * b], dx[i * b : (i + 1) * b]) for i, k in enumerate(pairs)}
 
-    def _fusion_residual(self, clip: torch.Tensor, keys: list[int], motion: dict) -> torch.Tensor:
-        """KeyFusion over each key frame's aligned stack (previous, own, next): [B * K, 3, 4H, 4W], batch-major."""
+    def _fusion_residual(self, clip: torch.Tensor, keys: list[int], motion: dict, sr: torch.Tensor) -> torch.Tensor:
+        """KeyFusion over each key frame's aligned stack (previous, own, next) and its super-resolved frame
+        sr [B * K, 3, 4H, 4W] (batch-major): the residual, shaped like sr."""
         t = clip.shape[1]
         stacks = []
         for k in keys:
@@ -113,4 +114,4 @@ class TPNet(nn.Module):
             prev = warp_neighbour(clip[:, k - 1], *motion[k - 1], -1) if k > 0 else own
             nxt = warp_neighbour(clip[:, k + 1], *motion[k], 1) if k < t - 1 else own
             stacks.append(torch.cat([prev, own, nxt], dim=1))
-        return self.fusion(torch.stack(stacks, dim=1).flatten(0, 1))
+        return self.fusion(torch.stack(stacks, dim=1).flatten(0, 1), sr)
