@@ -100,7 +100,10 @@ def batch(in_dir: Path, out_dir: Path, *, recursive: bool = False, ext: str | No
     if ext is not None and not ext.startswith("."):
         ext = "." + ext
     pairs = output_paths(videos, in_dir, out_dir, ext)
-    dev, dtype = check_settings(chunk, overlap, tile, tile_overlap, encoder, 25.0, device, precision, ensemble)
+    compute = check_settings(chunk, overlap, tile, tile_overlap, encoder, 25.0, device, precision, ensemble)
+    dev, dtype, precision = compute.device, compute.dtype, compute.precision  # said once, not once per file
+    if compute.note and on_warning:
+        on_warning(compute.note)
     check_encoders(encoder or EncoderOptions(), {(ext or v.suffix).lower() for v in videos}, ext)
     net = model if model is not None else load_network(weights, dev, dtype)[0]
     outcomes: list[FileOutcome] = []

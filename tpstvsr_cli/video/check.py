@@ -48,6 +48,20 @@ def pixel_formats(codec: str) -> list[str] | None:
     return found.group(1).split() if found else None
 
 
+# Where the encoder library clamps silently (ffmpeg's own limit for x264/x265 is FLT_MAX): its real scale.
+_CRF_RANGES = {"libx264": (0, 51), "libx264rgb": (0, 51), "libx265": (0, 51), "libvpx": (0, 63),
+               "libvpx-vp9": (0, 63), "libaom-av1": (0, 63), "libsvtav1": (0, 63)}
+
+
+def crf_range(codec: str) -> tuple[float, float] | None:
+    """The constant-quality scale of an encoder: known ones from the table, others from ffmpeg's help when it
+    gives a finite range; None when the encoder has none (ffmpeg ignores --crf there)."""
+    if codec in _CRF_RANGES:
+        return _CRF_RANGES[codec]
+    found = re.search(r"^\s*-crf\s.*\(from (-?[\d.]+) to (-?[\d.]+)\)", encoder_help(codec), re.MULTILINE)
+    return (max(0.0, float(found.group(1))), float(found.group(2))) if found else None
+
+
 def check_codec(options: EncoderOptions) -> None:
     """The codec exists and takes the pixel format: checked by name, without encoding anything."""
     codec = options.codec
@@ -57,6 +71,10 @@ def check_codec(options: EncoderOptions) -> None:
     formats = pixel_formats(codec)
     if formats is not None and options.pix_fmt not in formats:
         raise TpstvsrError(f"--pix-fmt {options.pix_fmt}: {codec} cannot encode it; it takes {' '.join(formats)}")
+    scale = crf_range(codec)
+    if options.crf is not None and scale is not None and not scale[0] <= options.crf <= scale[1]:
+        raise TpstvsrError(f"--crf {options.crf} is outside {codec}'s range {scale[0]:g}..{scale[1]:g} "
+                           "(lower is better and bigger; the default 18 is close to transparent)")
 
 
 def _run(cmd: list[str], stdin: bytes = b"") -> str | None:
