@@ -36,3 +36,27 @@ def test_bad_sizes_are_rejected():
     assert parse_sizes("320x180,640x360") == [(320, 180), (640, 360)]
     with pytest.raises(TpstvsrError, match="--sizes"):
         parse_sizes("big")
+
+
+def test_network_and_end_to_end_rates_count_alike(monkeypatch):
+    """Issue 9: end to end once read 1.49 fps against the network's 0.95, which cannot be. The warm-up now
+    runs the timed frames' own shapes, and end to end counts the 2N-1 frames the network makes (the video's
+    last frame is a free copy), as the network column does."""
+    import tpstvsr_cli.bench as bench_module
+    from tpstvsr_cli.upscale import UpscaleResult
+
+    calls = []
+    real = bench_module.upscale_frames
+
+    def recording(model, frames, **kwargs):
+        calls.append(len(frames))
+        return real(model, frames, **kwargs)
+
+    def fake_upscale(clip, out, **kwargs):  # 2N = 8 frames written in exactly 7 s
+        return UpscaleResult(clip, out, 4, 8, 7.0)
+
+    monkeypatch.setattr(bench_module, "upscale_frames", recording)
+    monkeypatch.setattr(bench_module, "upscale", fake_upscale)
+    row = bench(sizes="32x24", frames=4, preset="tiny", device="cpu", reference=False)["rows"][0]
+    assert calls[:2] == [4, 4]  # the warm-up saw the timed window, not 2 frames
+    assert row["end_to_end_fps"] == pytest.approx(1.0)  # 7 frames the network made, in 7 s

@@ -9,6 +9,7 @@ import sys
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import typer  # noqa: E402
+import typer.core  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.markup import escape  # noqa: E402
 
@@ -16,6 +17,25 @@ from .allocator import tune_allocator  # noqa: E402
 from .errors import TpstvsrError  # noqa: E402
 
 tune_allocator()  # before any thread starts or tensor is allocated (allocator.py says why)
+
+
+
+def _flags_without_a_type() -> None:
+    """typer's rich help prints every option's type, flags too (`--quiet <bool>`, `--help <bool>`), which reads
+    as if they took a value; its plain help leaves flags bare. Do the same in the rich help."""
+    option = getattr(getattr(typer, "core", None), "TyperOption", None)
+    shown = getattr(option, "display_type_rich", None)
+    if shown is None or getattr(shown, "_tpstvsr", False):
+        return  # another typer: leave its help alone
+
+    def display_type_rich(self, ctx):
+        return None if getattr(self, "is_flag", False) else shown(self, ctx)
+
+    display_type_rich._tpstvsr = True
+    option.display_type_rich = display_type_rich
+
+
+_flags_without_a_type()
 
 app = typer.Typer(
     help="Space-time video super-resolution: 2x frame rate and 4x resolution with temporal profiles.",

@@ -102,8 +102,8 @@ class ConversionProgress:
         self._stop.set()
         if self._printer is not None:
             self._printer.join(timeout=5)
-            for task_id in list(self.tasks):
-                self._print(task_id)  # the last word: count, rate, time
+        for task_id in list(self.tasks):
+            self.remove_task(task_id)
         if self._display is not None:
             self._display.__exit__(*exc)
 
@@ -140,7 +140,11 @@ class ConversionProgress:
                 task.phase = ""  # frames are flowing: the rate and time left say the rest
 
     def remove_task(self, task_id: int) -> None:
-        self._print(task_id)  # the last word on it: count, rate, time
+        """The last word on a task (count, rate, time) once its frames were worked on; one that ended before
+        (an error in the input or the settings) just goes: its error says the rest."""
+        task = self.tasks.get(task_id)
+        if task is not None and task.run_start is not None:
+            self._print(task_id)
         with self._lock:
             self.tasks.pop(task_id, None)
 

@@ -123,7 +123,8 @@ def _two_or_more(frames: Iterable[np.ndarray], source) -> Iterator[np.ndarray]:
 
 
 class Interrupted(KeyboardInterrupt):
-    """Ctrl-C or SIGTERM during a conversion; `kept` complete segments wait in `work_dir` for --resume."""
+    """Ctrl-C or SIGTERM during a conversion; `kept` complete segments wait in `work_dir` for --resume
+    (none when it came before the first segment was complete: then the folder is gone)."""
 
     def __init__(self, work_dir: Path, kept: int):
         super().__init__(f"interrupted; {kept} complete segment(s) kept in {work_dir}")
@@ -170,33 +171,36 @@ def _network_stage(net, *, first: int, hold_last: bool, segment: int, scene_thre
 
 
 def _stream(source, network: Callable, sink, work: WorkDir, output: Path, bar, task: int, depth: int) -> int:
-    """Run the pipeline into the sink and finish OUTPUT; returns the frames written. On any failure the
-    complete segments stay for --resume (or, with none, nothing is left)."""
+    """Run the pipeline into the sink and finish OUTPUT; returns the frames written."""
     written = 0
-    try:
-        for item in run_pipeline(lambda: _two_or_more(source.frames(), source), network, depth=depth):
-            if isinstance(item, SegmentEnd):
-                sink.end_segment()
-                continue
-            sink.write(item)
-            written += 1
-            bar.advance(task)
-        if work.done == 0:
-            raise TpstvsrError("no frames were decoded, so nothing was written")
-        sink.finish(output)
-    except BaseException as exc:
-        sink.abort()
-        if work.done == 0 or not work.path.exists():
-            work.remove()
-            raise
-        if isinstance(exc, KeyboardInterrupt):
-            raise Interrupted(work.path, work.done) from None
-        if isinstance(exc, TpstvsrError):
-            # No advice to --resume here: most errors (settings, the source) would only recur. Those a
-            # resume does fix (a full disk) say so themselves, and a plain rerun names --resume.
-            raise TpstvsrError(f"{exc} ({work.done} complete segment(s) kept in {work.path})") from None
-        raise
+    for item in run_pipeline(lambda: _two_or_more(source.frames(), source), network, depth=depth):
+        if isinstance(item, SegmentEnd):
+            sink.end_segment()
+            continue
+        sink.write(item)
+        written += 1
+        bar.advance(task)
+    if work.done == 0:
+        raise TpstvsrError("no frames were decoded, so nothing was written")
+    sink.finish(output)
     return written
+
+
+def _failure(exc: BaseException, sink, work: WorkDir) -> BaseException:
+    """What a run that failed once its work folder existed raises: the complete segments stay for --resume
+    (Interrupted says how many); a folder with none is removed, a Ctrl-C is still an Interrupted (with 0)."""
+    if sink is not None:
+        sink.abort()
+    if work.done == 0 or not work.path.exists():
+        work.remove()  # nothing worth keeping; --resume with no work simply starts again
+        return Interrupted(work.path, 0) if isinstance(exc, KeyboardInterrupt) else exc
+    if isinstance(exc, KeyboardInterrupt):
+        return Interrupted(work.path, work.done)
+    if isinstance(exc, TpstvsrError):
+        # No advice to --resume here: most errors (settings, the source) would only recur. Those a
+        # resume does fix (a full disk) say so themselves, and a plain rerun names --resume.
+        return TpstvsrError(f"{exc} ({work.done} complete segment(s) kept in {work.path})")
+    return exc
 
 
 def upscale(input: Path, output: Path, *, weights: Path | None = None, model=None, device: str = "auto",
@@ -239,26 +243,32 @@ def upscale(input: Path, output: Path, *, weights: Path | None = None, model=Non
                         "precision": str(dtype), "ensemble": ensemble, "scene_threshold": scene_threshold,
                         "segment": segment, "fps": fps, "deinterlace": source.deinterlace, "encoder": asdict(encoder),
                         "output": output.suffix.lower() if to_video else "frames"}
-            work = WorkDir.open(output, settings, resume=resume, overwrite=overwrite, on_warning=warn)
-            for msg in plan_warnings:
-                warn(msg)
-            if to_video:
-                sink = VideoSegments(work, 4 * source.width, 4 * source.height, 2 * source.rate, source.colour, encoder,
-                                     source.info, plan, output, sar=source.sar)
-            else:
-                sink = FolderFrames(work, segment)
-            network = _network_stage(net, first=work.done, hold_last=to_video, segment=segment,
-                                     scene_threshold=scene_threshold, chunk=chunk, overlap=overlap, tile=tile,
-                                     tile_overlap=tile_overlap, device=dev, precision=precision,
-                                     frames_per_pass=frames_per_pass, ensemble=ensemble)
-            skipped, pad = 2 * segment * work.done, context_frames(net, overlap)
-            first = f"skipping the {work.done} segment(s) done before, then " if work.done else ""
-            bar.update(task, total=None if source.count is None else (2 * source.count if to_video else 2 * source.count - 1),
-                       completed=skipped, phase=f"{first}decoding and running the network on the first window "
-                                                f"({chunk + 2 * pad} input frames)")
-            bar.start_run(task)
-            start = time.perf_counter()
-            written = _stream(source, network, sink, work, output, bar, task, depth=max(16, chunk + 2 * pad + 2))
+            work, sink = WorkDir.open(output, settings, resume=resume, overwrite=overwrite, on_warning=warn), None
+            try:  # from here on a failure or Ctrl-C must leave the work folder tidy (_failure)
+                for msg in plan_warnings:
+                    warn(msg)
+                if to_video:
+                    sink = VideoSegments(work, 4 * source.width, 4 * source.height, 2 * source.rate, source.colour,
+                                         encoder, source.info, plan, output, sar=source.sar)
+                else:
+                    sink = FolderFrames(work, segment)
+                network = _network_stage(net, first=work.done, hold_last=to_video, segment=segment,
+                                         scene_threshold=scene_threshold, chunk=chunk, overlap=overlap, tile=tile,
+                                         tile_overlap=tile_overlap, device=dev, precision=precision,
+                                         frames_per_pass=frames_per_pass, ensemble=ensemble)
+                skipped, pad = 2 * segment * work.done, context_frames(net, overlap)
+                first = f"skipping the {work.done} segment(s) done before, then " if work.done else ""
+                bar.update(task, total=None if source.count is None else 2 * source.count - (not to_video),
+                           completed=skipped, phase=f"{first}decoding and running the network on the first window "
+                                                    f"({chunk + 2 * pad} input frames)")
+                bar.start_run(task)
+                start = time.perf_counter()
+                written = _stream(source, network, sink, work, output, bar, task, depth=max(16, chunk + 2 * pad + 2))
+            except BaseException as exc:
+                failure = _failure(exc, sink, work)
+                if failure is exc:
+                    raise
+                raise failure from None
         finally:
             if not own_bar:
                 bar.remove_task(task)

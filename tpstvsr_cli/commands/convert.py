@@ -88,10 +88,13 @@ def upscale_command(
                              encoder=encoder_options(codec, crf, preset, pix_fmt, encoder_opt), on_warning=_warn,
                              deinterlace=deinterlace, strict=strict, resume=resume, scene_threshold=scene_threshold,
                              segment=segment_frames, ensemble=ensemble)
-    except Interrupted as exc:
+    except KeyboardInterrupt as exc:  # Interrupted, or Ctrl-C before the work started (loading, checking)
+        kept = exc.kept if isinstance(exc, Interrupted) else 0
+        what = (f"{kept} complete segment(s) kept in {exc.work_dir}" if kept else
+                "no segment was complete yet, so nothing was kept")
         again = " ".join(shlex.quote(a) for a in sys.argv[1:] if a != "--resume")
-        _err.print(f"[yellow]interrupted:[/] {exc.kept} complete segment(s) kept in {exc.work_dir}\n"
-                   f"to continue: tpstvsr {again} --resume", highlight=False, soft_wrap=True)
+        _err.print(f"[yellow]interrupted:[/] {escape(what)}\nto continue: tpstvsr {escape(again)} --resume",
+                   highlight=False, soft_wrap=True)
         raise typer.Exit(130) from None
     if not quiet:
         _err.print(f"wrote {result.output}: {result.frames_out} frames from {result.frames_in} in {result.seconds:.1f} s", highlight=False)

@@ -119,6 +119,8 @@ def parse_stream_dump(text: str, path: Path) -> VideoInfo:
         last = lines[-1].split("] ")[-1].strip() if lines else "unknown error"
         if "Stream #" in text:
             last = "it has no video stream (audio or subtitles only)"
+        elif _INPUT.search(text):  # the container opened but lists nothing: "Duration: N/A, bitrate: N/A"
+            last = "it holds no streams at all (an empty video: no frames, no sound)"
         elif "Invalid data found" in text:
             last = "not a video file FFmpeg can read (invalid data)"
         raise TpstvsrError(f"cannot read a video from {path}: {last}")
