@@ -46,8 +46,19 @@ app = typer.Typer(
 
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        from . import __version__
+
+        typer.echo(f"tpstvsr {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: bool = typer.Option(False, "--version", help="Print the version and exit.", callback=_print_version,
+                                 is_eager=True),
+) -> None:
     """Space-time video super-resolution: 2x frame rate and 4x resolution with temporal profiles."""
 
 

@@ -1,5 +1,6 @@
 """`tpstvsr upscale`, `tpstvsr batch`, `tpstvsr bench`: parse options, call one library function each."""
 
+import json
 import shlex
 import signal
 import sys
@@ -36,6 +37,11 @@ Deinterlace = Annotated[Optional[bool], typer.Option("--deinterlace/--no-deinter
 SceneThreshold = Annotated[float, typer.Option("--scene-threshold", help="Scene-cut sensitivity, 0..1 (lower finds more cuts; 0 turns detection off). No frame is interpolated across a cut.")]
 SegmentFrames = Annotated[int, typer.Option("--segment-frames", help="Input frames per resumable segment of work.")]
 Strict = Annotated[bool, typer.Option("--strict", help="Refuse a damaged or truncated video instead of converting what decodes.")]
+JsonOut = Annotated[bool, typer.Option("--json", help="Print what was written (frames, seconds, fps) as JSON on stdout.")]
+
+
+def _rate(frames: int | None, seconds: float) -> float | None:
+    return round(frames / seconds, 4) if frames and seconds > 0 else None
 
 
 def encoder_options(codec, crf, preset, pix_fmt, opts):
@@ -77,6 +83,7 @@ def upscale_command(
     overwrite: Overwrite = False, quiet: Quiet = False, deinterlace: Deinterlace = None, strict: Strict = False,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run from its last complete segment.")] = False,
     scene_threshold: SceneThreshold = 0.3, segment_frames: SegmentFrames = 64, ensemble: Ensemble = 1,
+    json_out: JsonOut = False,
 ) -> None:
     """Convert a video to twice the frame rate and four times the width and height."""
     from ..upscale import Interrupted, upscale
@@ -96,7 +103,11 @@ def upscale_command(
         _err.print(f"[yellow]interrupted:[/] {escape(what)}\nto continue: tpstvsr {escape(again)} --resume",
                    highlight=False, soft_wrap=True)
         raise typer.Exit(130) from None
-    if not quiet:
+    if json_out:
+        typer.echo(json.dumps({"input": str(result.input), "output": str(result.output), "frames_in": result.frames_in,
+                               "frames_out": result.frames_out, "seconds": round(result.seconds, 3),
+                               "fps": _rate(result.frames_out, result.seconds), "warnings": result.warnings}, indent=2))
+    elif not quiet:
         _err.print(f"wrote {result.output}: {result.frames_out} frames from {result.frames_in} in {result.seconds:.1f} s", highlight=False)
 
 
@@ -110,6 +121,7 @@ def batch_command(
     chunk: Chunk = 8, overlap: Overlap = 2, tile: Tile = None, tile_overlap: TileOverlap = 16,
     codec: Codec = None, crf: Crf = 18, preset: EncPreset = None, pix_fmt: PixFmt = "yuv420p", encoder_opt: EncOpt = None,
     quiet: Quiet = False, scene_threshold: SceneThreshold = 0.3, segment_frames: SegmentFrames = 64, ensemble: Ensemble = 1,
+    json_out: JsonOut = False,
 ) -> None:
     """Convert every video in a folder; skip finished ones, resume interrupted ones, keep going past failures."""
     from ..batch import batch, print_report
@@ -124,7 +136,14 @@ def batch_command(
         _err.print("[yellow]interrupted:[/] run the same command again to continue: finished files are skipped "
                    "and the interrupted one resumes from its last complete segment", highlight=False, soft_wrap=True)
         raise typer.Exit(130) from None
-    print_report(outcomes, in_dir)
+    if json_out:
+        files = [{"input": str(o.input), "output": str(o.output), "status": o.status, "frames": o.frames,
+                  "seconds": round(o.seconds, 3), "fps": _rate(o.frames, o.seconds) if o.status == "converted" else None,
+                  "reason": o.reason} for o in outcomes]
+        counts = {status: sum(o.status == status for o in outcomes) for status in ("converted", "skipped", "failed")}
+        typer.echo(json.dumps({"files": files, **counts}, indent=2))
+    else:
+        print_report(outcomes, in_dir)
     if any(o.status == "failed" for o in outcomes):
         raise typer.Exit(1)
 
@@ -142,7 +161,6 @@ def bench_command(
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Measure decode, network, encode and end-to-end speed and peak memory on this machine."""
-    import json
 
     from ..bench import bench, bench_table
 
