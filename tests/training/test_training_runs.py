@@ -131,3 +131,19 @@ def test_restart_stage_runs_the_stage_anew_and_trains_the_key_fusion(frame_dirs,
     assert result["step"] == 8 and result["stage"] == 3  # 6 before + a whole joint stage of 2
     after, _ = load_model(again)
     assert not torch.equal(before.fusion.tail.weight, after.fusion.tail.weight)
+
+
+def test_train_only_one_module_leaves_the_others_as_they_were(frame_dirs, tmp_path):
+    torch.set_num_threads(1)
+    release = tmp_path / "rel.safetensors"
+    train(_cfg(frame_dirs, tmp_path / "a", val=[], release=release))
+    before, _ = load_model(release)
+    again = tmp_path / "again.safetensors"
+    train(_cfg(frame_dirs, tmp_path / "b", val=[], init_from=release, restart_stage=True, release=again, train_only="fusion"))
+    after, _ = load_model(again)
+    assert not torch.equal(before.fusion.tail.weight, after.fusion.tail.weight)
+    for name in ("tpsrm", "fsm", "rm"):
+        for p, q in zip(getattr(before, name).parameters(), getattr(after, name).parameters()):
+            assert torch.equal(p, q), name
+    with pytest.raises(TpstvsrError, match="no such module"):
+        train(_cfg(frame_dirs, tmp_path / "c", val=[], train_only="nothing"))

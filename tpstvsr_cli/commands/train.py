@@ -41,6 +41,7 @@ def train_command(
     release: Annotated[Optional[Path], typer.Option(help="Write fp16 safetensors release weights here at every checkpoint.")] = None,
     init_from: Annotated[Optional[Path], typer.Option("--init-from", help="Start from release weights (their step and stage), e.g. when the checkpoint is lost.")] = None,
     restart_stage: Annotated[bool, typer.Option("--restart-stage", help="With --init-from: start that stage's steps and learning-rate schedule anew (after adding a module).")] = False,
+    train_only: Annotated[Optional[str], typer.Option("--train-only", help="Joint stage: train only this module (tpsrm, fsm, rm, fusion); the rest stays frozen.")] = None,
     cache_dir: Annotated[Path, typer.Option("--cache-dir", help="Decoded-frame cache.")] = Path.home() / ".cache" / "tpstvsr" / "frames",
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
@@ -59,6 +60,6 @@ def train_command(
         data=data, run_dir=run_dir, preset=preset, cache_dir=cache_dir, stage_steps=_ints(stage_steps, 3),
         batch=batch, crop=crop, in_frames=frames, max_stride=max_stride, lr=lr, max_minutes=max_minutes, max_steps=max_steps,
         ckpt_minutes=ckpt_minutes, val=val or [], val_every=val_every, vgg_weights=vgg_weights,
-        release=release, init_from=init_from, device=device, seed=seed, restart_stage=restart_stage,
+        release=release, init_from=init_from, device=device, seed=seed, restart_stage=restart_stage, train_only=train_only,
     )
     train(cfg=cfg, resume=resume)

@@ -27,6 +27,7 @@ class TrainConfig:
     val_every: int = 500
     vgg_weights: Path | None = None
     init_from: Path | None = None  # release weights to start from (step and stage from their header)
+    train_only: str | None = None  # joint stage: train only this module (e.g. "fusion"), the rest frozen
     restart_stage: bool = False  # with init_from: the stage's step count (so its lr schedule) starts at 0
     release: Path | None = None  # half-precision release weights written with every checkpoint
     device: str = "auto"

@@ -41,9 +41,10 @@ def stage_lr(cfg: TrainConfig, stage: int, stage_step: int) -> float:
     return cfg.lr * 0.2 ** sum(done >= m for m in cfg.lr_milestones)
 
 
-def _trainable(model, stage: int) -> list:
-    """Stage 0: TPSRM; stage 1: FSM (TPSRM frozen; RM unused); stage 2: everything (KeyFusion too)."""
-    parts = {0: [model.tpsrm], 1: [model.fsm], 2: [model]}[stage]
+def _trainable(model, stage: int, only: str | None = None) -> list:
+    """Stage 0: TPSRM; stage 1: FSM (TPSRM frozen; RM unused); stage 2: everything (KeyFusion too), or only the
+    module named `only` (the rest frozen: its forward builds no graph, so a step costs little more than inference)."""
+    parts = {0: [model.tpsrm], 1: [model.fsm], 2: [getattr(model, only)] if only else [model]}[stage]
     model.requires_grad_(False)
     for p in parts:
         p.requires_grad_(True)
@@ -76,6 +77,8 @@ def train(cfg: TrainConfig, resume: bool = False, console: Console | None = None
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed + rank)
     model = build_model(cfg.preset).to(device)
+    if cfg.train_only is not None and not isinstance(getattr(model, cfg.train_only, None), torch.nn.Module):
+        raise TpstvsrError(f"--train-only {cfg.train_only!r}: preset {cfg.preset!r} has no such module")
     step, stage, stage_step, history = 0, 0, 0, []
     state = None
     if resume:
@@ -116,7 +119,7 @@ def train(cfg: TrainConfig, resume: bool = False, console: Console | None = None
     stopped = "done"
     with progress, StopSignals() as signals:
         while stage < 3:
-            params = _trainable(model, stage)
+            params = _trainable(model, stage, cfg.train_only)
             net = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=True) if distributed else model
             opt = torch.optim.Adam(params, lr=stage_lr(cfg, stage, stage_step), betas=(0.9, 0.999))
             if state is not None and state["stage"] == stage:
