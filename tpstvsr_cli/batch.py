@@ -1,7 +1,8 @@
 """`tpstvsr batch`: convert every video in a folder, mirroring its layout, surviving bad files.
 
 Each conversion resumes from the complete segments an interrupted earlier run left (unless it was made with
-other settings: then it starts again). An output that exists is complete (upscale renames into place only at the end), and is checked against
+other settings: then it starts again). A film another run is converting (its output's work folder is locked,
+lock.py) is skipped, with that run named in the reason. An output that exists is complete (upscale renames into place only at the end), and is checked against
 its source's duration before it is skipped; one that fails the check is converted again.
 """
 
@@ -15,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .errors import TpstvsrError
+from .lock import OutputLocked
 from .scenes import DEFAULT_THRESHOLD
 from .progress import progress_bar
 from .upscale import check_settings, load_network, upscale
@@ -121,6 +123,8 @@ def batch(in_dir: Path, out_dir: Path, *, recursive: bool = False, ext: str | No
                                      overwrite=True, resume=True, progress=bar, on_warning=on_warning,
                                      scene_threshold=scene_threshold, segment=segment, ensemble=ensemble)
                     outcomes.append(FileOutcome(video, out, "converted", result.frames_out, result.seconds))
+                except OutputLocked as exc:  # two batches over one folder share the work instead of both failing
+                    outcomes.append(FileOutcome(video, out, "skipped", reason=str(exc)))
                 except (TpstvsrError, OSError, RuntimeError, ValueError) as exc:  # one bad file must not stop the rest
                     reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                     outcomes.append(FileOutcome(video, out, "failed", seconds=time.perf_counter() - start, reason=reason))

@@ -19,6 +19,7 @@ from PIL import Image
 
 from .errors import TpstvsrError
 from .frame_folder import IMAGE_SUFFIXES
+from .lock import is_lock_file
 from .video.endpoints import PARTIAL
 
 WORK_SUFFIX = PARTIAL + "-work"
@@ -50,6 +51,22 @@ def disk_error(exc: OSError, where: Path) -> TpstvsrError:
     return TpstvsrError(f"cannot write {where}: {exc.strerror or exc}")
 
 
+def _holds_work(path: Path) -> bool:
+    """The work folder exists and holds more than the writer lock."""
+    return path.is_dir() and any(not is_lock_file(p.name) for p in path.iterdir())
+
+
+def _clear_work(path: Path) -> None:
+    """Everything in the work folder but the writer lock (which the caller holds)."""
+    for p in path.iterdir():
+        if is_lock_file(p.name):
+            continue
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p)
+        else:
+            p.unlink()
+
+
 @dataclass
 class WorkDir:
     path: Path
@@ -58,10 +75,11 @@ class WorkDir:
 
     @classmethod
     def open(cls, output: Path, settings: dict, *, resume: bool, overwrite: bool, on_warning=None) -> "WorkDir":
-        """Start fresh or pick up an earlier run's complete segments (resume)."""
+        """Start fresh or pick up an earlier run's complete segments (resume). The caller holds the folder's
+        writer lock (lock.py), so the folder may exist holding only that lock."""
         path = work_dir_for(output)
         state_file = path / "resume.json"
-        if path.exists():
+        if _holds_work(path):
             state = {}
             try:
                 state = json.loads(state_file.read_text())
@@ -81,9 +99,9 @@ class WorkDir:
                                    "or --overwrite to start again")
             if resume and on_warning:
                 on_warning(f"the unfinished work in {path} was made with other settings; starting again")
-            shutil.rmtree(path)
+            _clear_work(path)
         try:
-            path.mkdir()
+            path.mkdir(exist_ok=True)
             work = cls(path, settings)
             work.save()
         except OSError as exc:
@@ -99,6 +117,8 @@ class WorkDir:
     def _drop_incomplete(self) -> None:
         """Remove what a killed run left half-written: *.part.* files and anything past the complete segments."""
         for p in self.path.iterdir():
+            if is_lock_file(p.name):
+                continue
             if ".part." in p.name or p.name.endswith(".tmp"):
                 p.unlink()
             elif p.name.startswith("seg_") and int(p.name[4:9]) >= self.done:
@@ -139,6 +159,9 @@ class FolderFrames:
         if output.is_dir() and any(p.is_dir() or p.suffix.lower() not in IMAGE_SUFFIXES for p in output.iterdir()):
             raise TpstvsrError(f"not replacing {output}: it holds more than frames")
         (self.work.path / "resume.json").unlink()
+        for p in self.work.path.iterdir():  # the writer lock does not go with the frames
+            if is_lock_file(p.name):
+                p.unlink(missing_ok=True)
         if output.is_dir():
             shutil.rmtree(output)  # empty, or frames (check_output required --overwrite then)
         elif output.exists():

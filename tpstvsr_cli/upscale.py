@@ -19,9 +19,10 @@ import torch
 from .errors import TpstvsrError
 from .pipeline import run_pipeline
 from .progress import ConversionProgress, progress_bar
+from .lock import writer_lock
 from .inference import check_options, context_frames, resolve_device, resolve_precision, upscale_frames
 from .scenes import DEFAULT_THRESHOLD
-from .segments import FolderFrames, VideoSegments, WorkDir
+from .segments import FolderFrames, VideoSegments, WorkDir, work_dir_for
 from .shots import SegmentEnd, segment_outputs
 from .video.check import check_output_settings
 from .video.endpoints import check_output, is_video_path, open_source
@@ -170,11 +171,14 @@ def _network_stage(net, *, first: int, hold_last: bool, segment: int, scene_thre
     return network
 
 
-def _stream(source, network: Callable, sink, work: WorkDir, output: Path, bar, task: int, depth: int) -> int:
-    """Run the pipeline into the sink and finish OUTPUT; returns the frames written."""
+def _stream(source, network: Callable, sink, work: WorkDir, output: Path, bar, task: int, depth: int,
+            still_ours: Callable[[], None]) -> int:
+    """Run the pipeline into the sink and finish OUTPUT; returns the frames written. `still_ours` raises once
+    another run has taken the output's lock over (checked before each segment is committed)."""
     written = 0
     for item in run_pipeline(lambda: _two_or_more(source.frames(), source), network, depth=depth):
         if isinstance(item, SegmentEnd):
+            still_ours()
             sink.end_segment()
             continue
         sink.write(item)
@@ -226,7 +230,8 @@ def upscale(input: Path, output: Path, *, weights: Path | None = None, model=Non
         warn(compute.note)
     own_bar = progress is None
     bar = progress or progress_bar(quiet)
-    with bar if own_bar else nullcontext():
+    # The lock first: a second run on this output stops here, before it reads, loads or deletes anything.
+    with writer_lock(work_dir_for(output), warn) as lock, bar if own_bar else nullcontext():
         task = bar.add_task(input.name, phase="reading the source")
         try:
             source = open_source(input, fps, deinterlace=deinterlace, strict=strict)
@@ -263,7 +268,8 @@ def upscale(input: Path, output: Path, *, weights: Path | None = None, model=Non
                                                     f"({chunk + 2 * pad} input frames)")
                 bar.start_run(task)
                 start = time.perf_counter()
-                written = _stream(source, network, sink, work, output, bar, task, depth=max(16, chunk + 2 * pad + 2))
+                written = _stream(source, network, sink, work, output, bar, task, depth=max(16, chunk + 2 * pad + 2),
+                                  still_ours=lock.check)
             except BaseException as exc:
                 failure = _failure(exc, sink, work)
                 if failure is exc:
