@@ -89,7 +89,7 @@ def batch(in_dir: Path, out_dir: Path, *, recursive: bool = False, ext: str | No
           model=None, device: str = "auto", precision: str = "auto", chunk: int = 8, overlap: int = 2,
           tile: int | None = None, tile_overlap: int = 16, encoder: EncoderOptions | None = None, quiet: bool = False,
           on_warning: Callable[[str], None] | None = None, scene_threshold: float = DEFAULT_THRESHOLD,
-          segment: int = 64, ensemble: int = 1) -> list[FileOutcome]:
+          segment: int = 64, ensemble: int = 1, max_memory: int | None = None) -> list[FileOutcome]:
     """Convert each video under IN_DIR to the same relative path under OUT_DIR (suffix `ext` if given)."""
     in_dir, out_dir = Path(in_dir), Path(out_dir)
     if not in_dir.is_dir():
@@ -102,7 +102,7 @@ def batch(in_dir: Path, out_dir: Path, *, recursive: bool = False, ext: str | No
     if ext is not None and not ext.startswith("."):
         ext = "." + ext
     pairs = output_paths(videos, in_dir, out_dir, ext)
-    compute = check_settings(chunk, overlap, tile, tile_overlap, encoder, 25.0, device, precision, ensemble)
+    compute = check_settings(chunk, overlap, tile, tile_overlap, encoder, 25.0, device, precision, ensemble, max_memory)
     dev, dtype, precision = compute.device, compute.dtype, compute.precision  # said once, not once per file
     if compute.note and on_warning:
         on_warning(compute.note)
@@ -121,7 +121,8 @@ def batch(in_dir: Path, out_dir: Path, *, recursive: bool = False, ext: str | No
                     result = upscale(video, out, model=net, device=str(dev), precision=precision, chunk=chunk,
                                      overlap=overlap, tile=tile, tile_overlap=tile_overlap, encoder=encoder,
                                      overwrite=True, resume=True, progress=bar, on_warning=on_warning,
-                                     scene_threshold=scene_threshold, segment=segment, ensemble=ensemble)
+                                     scene_threshold=scene_threshold, segment=segment, ensemble=ensemble,
+                                     max_memory=compute.max_memory)
                     outcomes.append(FileOutcome(video, out, "converted", result.frames_out, result.seconds))
                 except OutputLocked as exc:  # two batches over one folder share the work instead of both failing
                     outcomes.append(FileOutcome(video, out, "skipped", reason=str(exc)))

@@ -20,6 +20,7 @@ import torch
 
 from .cost import frame_cost
 from .errors import TpstvsrError
+from .sizes import check_max_memory
 from .inference import check_options, resolve_device, resolve_precision, upscale_frames
 from .models import PRESETS, build_model
 from .models.presets import count_parameters
@@ -118,7 +119,7 @@ def _rate(count: int, seconds: float, pixels: int) -> tuple[float, float]:
 
 
 def bench_clip(clip: Path, model, dev: torch.device, precision: str, chunk: int, overlap: int, tile: int | None,
-               reference: bool, frames_limit: int | None, ensemble: int = 1) -> BenchRow:
+               reference: bool, frames_limit: int | None, ensemble: int = 1, max_memory: int | None = None) -> BenchRow:
     info = probe(clip)
     w, h = info.width, info.height
     start = time.perf_counter()
@@ -133,7 +134,8 @@ def bench_clip(clip: Path, model, dev: torch.device, precision: str, chunk: int,
         raise TpstvsrError(f"{clip} has fewer than 2 frames")
     if dev.type == "cuda":
         torch.cuda.reset_peak_memory_stats(dev)
-    kwargs = dict(chunk=chunk, overlap=overlap, tile=tile, device=dev, precision=precision, ensemble=ensemble)
+    kwargs = dict(chunk=chunk, overlap=overlap, tile=tile, device=dev, precision=precision, ensemble=ensemble,
+                  max_memory=max_memory)
     # Warm-up on the timed frames themselves: a 2-frame warm-up left the full window's shapes cold (kernels,
     # allocator, cuDNN autotuning), which the end-to-end run, coming after, found warm.
     list(upscale_frames(model, frames, **kwargs))
@@ -156,7 +158,7 @@ def bench_clip(clip: Path, model, dev: torch.device, precision: str, chunk: int,
                             "-c", "copy", str(clip_in)], check=True, capture_output=True)
         with PeakRss() as rss:
             result = upscale(clip_in, Path(tmp) / "e2e.mp4", model=model, device=str(dev), precision=precision,
-                             chunk=chunk, overlap=overlap, tile=tile, quiet=True, ensemble=ensemble)
+                             chunk=chunk, overlap=overlap, tile=tile, quiet=True, ensemble=ensemble, max_memory=max_memory)
         # The network makes 2N-1 frames; the video's last is a held copy, free: count the network column's
         # frames, so end to end (network plus decode and encode) compares and can only be slower.
         end_to_end = _rate(result.frames_out - 1, result.seconds, 16 * w * h)
@@ -169,11 +171,12 @@ def bench_clip(clip: Path, model, dev: torch.device, precision: str, chunk: int,
 
 def bench(*, sizes: str = "320x180,640x360", input: Path | None = None, frames: int = 8, weights: Path | None = None,
           preset: str | None = None, device: str = "auto", precision: str = "auto", chunk: int = 8, overlap: int = 2,
-          tile: int | None = None, reference: bool = True, ensemble: int = 1) -> dict:
+          tile: int | None = None, reference: bool = True, ensemble: int = 1, max_memory: int | None = None) -> dict:
     """Time the converter; returns {"machine": {...}, "rows": [...]} (a plain dict, ready for JSON)."""
     if frames < 2:
         raise TpstvsrError(f"--frames must be at least 2, got {frames}")
     check_options(chunk, overlap, tile, 16, ensemble)
+    max_memory = check_max_memory(max_memory)
     dev = resolve_device(device)
     dtype = resolve_precision(precision, dev)
     if preset is not None:
@@ -187,13 +190,13 @@ def bench(*, sizes: str = "320x180,640x360", input: Path | None = None, frames: 
         preset = meta.get("preset", "?")
     with tempfile.TemporaryDirectory() as tmp:
         clips = [Path(input)] if input else [synthetic_clip(Path(tmp), w, h, frames) for w, h in parse_sizes(sizes)]
-        rows = [bench_clip(c, model, dev, precision, chunk, overlap, tile, reference, frames if input else None, ensemble)
-                for c in clips]
+        rows = [bench_clip(c, model, dev, precision, chunk, overlap, tile, reference, frames if input else None, ensemble,
+                           max_memory) for c in clips]
     machine = {
         "device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"cpu ({cpu_name()}, {torch.get_num_threads()} threads)",
         "precision": str(dtype).replace("torch.", ""), "preset": preset, "weights": weights_note,
         "parameters": count_parameters(model), "torch": torch.__version__, "chunk": chunk, "overlap": overlap,
-        "tile": tile, "ensemble": ensemble, "glibc_tunables": os.environ.get("GLIBC_TUNABLES", ""),
+        "tile": tile, "ensemble": ensemble, "max_memory": max_memory, "glibc_tunables": os.environ.get("GLIBC_TUNABLES", ""),
     }
     return {"machine": machine, "rows": [asdict(r) for r in rows]}
 

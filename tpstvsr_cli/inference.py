@@ -91,12 +91,12 @@ class _WindowRunner:
     """
 
     def __init__(self, model, device, dtype, tile, tile_overlap, frames_per_pass, window_frames, kept_frames, ensemble=1,
-                 max_memory: int | None = None, warn: Callable[[str], None] | None = None):
+                 max_memory: int | None = None, warn: Callable[[str], None] | None = None, plans: dict | None = None):
         self.model, self.device, self.dtype = model, device, dtype
         self.tile, self.tile_overlap, self.frames_per_pass = tile, tile_overlap, frames_per_pass
         self.window_frames, self.kept_frames, self.ensemble = window_frames, kept_frames, ensemble
         self.max_memory, self.warn = max_memory, warn or _warn_on_stderr
-        self.plans: dict[tuple[int, int], tuple[list, list]] = {}
+        self.plans: dict[tuple[int, int], tuple[list, list]] = {} if plans is None else plans
         params = next(model.parameters(), None)
         self.param_dtype = params.dtype if params is not None else torch.float32
         # Tile starts on multiples of the U-Net's stride so its stride-2 grids match the whole frame's.
@@ -210,7 +210,7 @@ def _checked(frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
 def upscale_frames(model, frames: Iterable[np.ndarray], *, chunk: int = 8, overlap: int = 2, tile: int | None = None,
                    tile_overlap: int = 16, device="cpu", precision="fp32", frames_per_pass: int = 1,
                    ensemble: int = 1, max_memory: int | None = None,
-                   warn: Callable[[str], None] | None = None) -> Iterator[np.ndarray]:
+                   warn: Callable[[str], None] | None = None, plans: dict | None = None) -> Iterator[np.ndarray]:
     """uint8 [H,W,3] RGB frames in (N of them) -> uint8 [4H,4W,3] frames out (2N-1 of them), streaming.
 
     Output 2k is input k super-resolved, 2k+1 lies halfway between k and k+1. Each pass supplies the
@@ -221,14 +221,15 @@ def upscale_frames(model, frames: Iterable[np.ndarray], *, chunk: int = 8, overl
     gives a single output frame (it is run as a still pair). `ensemble` 2 or 8 averages that many transposed and
     flipped passes (ensemble.py): better in-between frames for 2x or 8x the time. `max_memory` (bytes) caps what
     automatic tiling plans with; a window that runs out of memory anyway is run again in finer tiles, which the
-    rest of the video keeps, and `warn` (default: stderr) says so once per new plan.
+    rest of the video keeps, and `warn` (default: stderr) says so once per new plan. `plans` (tiles by frame size)
+    carries the plan over from call to call: the converter calls once per segment.
     """
     check_options(chunk, overlap, tile, tile_overlap, ensemble)
     overlap = context_frames(model, overlap)
     dev = resolve_device(device)
     run = _WindowRunner(model.to(dev).eval(), dev, resolve_precision(precision, dev), tile, tile_overlap, frames_per_pass,
                         window_frames=chunk + 2 * overlap + 1, kept_frames=2 * chunk + 1, ensemble=ensemble,
-                        max_memory=max_memory, warn=warn)
+                        max_memory=max_memory, warn=warn, plans=plans)
     source = _checked(frames)
     buf: list[np.ndarray] = []  # input frames buf_start, buf_start+1, ...
     buf_start, ended, core = 0, False, 0

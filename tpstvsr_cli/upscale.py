@@ -10,7 +10,7 @@ import itertools
 import time
 from contextlib import nullcontext
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +22,7 @@ from .progress import ConversionProgress, progress_bar
 from .lock import writer_lock
 from .inference import check_options, context_frames, resolve_device, resolve_precision, upscale_frames
 from .scenes import DEFAULT_THRESHOLD
+from .sizes import check_max_memory
 from .segments import FolderFrames, VideoSegments, WorkDir, work_dir_for
 from .shots import SegmentEnd, segment_outputs
 from .video.check import check_output_settings
@@ -57,6 +58,7 @@ class Compute:
     dtype: torch.dtype
     precision: str  # fp32, fp16 or bf16: what upscale_frames is given
     note: str = ""  # why the precision asked for is not used (a one-line warning), or ""
+    max_memory: int | None = None  # bytes automatic tiling may plan with (--max-memory), None: what the host allows
 
 
 _PRECISION_NAMES = {torch.float32: "fp32", torch.float16: "fp16", torch.bfloat16: "bf16"}
@@ -82,8 +84,8 @@ def fit_precision(dev: torch.device, dtype: torch.dtype, asked: str) -> Compute:
 
 
 def check_settings(chunk: int, overlap: int, tile: int | None, tile_overlap: int, encoder: EncoderOptions | None,
-                   fps: float, device: str, precision: str, ensemble: int = 1) -> Compute:
-    """Every option checked before any file is opened or ffmpeg started; returns the device and precision."""
+                   fps: float, device: str, precision: str, ensemble: int = 1, max_memory: int | None = None) -> Compute:
+    """Every option checked before any file is opened or ffmpeg started; returns the device, precision and memory cap."""
     if chunk < 2:
         raise TpstvsrError(f"--chunk must be 2 or more, got {chunk}")
     check_options(chunk, overlap, tile, tile_overlap, ensemble)
@@ -91,8 +93,9 @@ def check_settings(chunk: int, overlap: int, tile: int | None, tile_overlap: int
         raise TpstvsrError(f"--crf must be 0 or more, got {encoder.crf}")
     if not fps > 0:
         raise TpstvsrError(f"--fps must be positive, got {fps}")
+    cap = check_max_memory(max_memory)
     dev = resolve_device(device)
-    return fit_precision(dev, resolve_precision(precision, dev), precision)
+    return replace(fit_precision(dev, resolve_precision(precision, dev), precision), max_memory=cap)
 
 
 def _plan_output(source, output: Path, encoder: EncoderOptions, to_video: bool) -> tuple:
@@ -162,8 +165,10 @@ def _check_job(input: Path, output: Path, scene_threshold: float, segment: int, 
 
 def _network_stage(net, *, first: int, hold_last: bool, segment: int, scene_threshold: float, **pass_options) -> Callable:
     """Decoded frames -> output frames and SegmentEnd marks, from segment `first` on (earlier ones are done)."""
+    plans: dict = {}  # one tile plan for the whole video: a finer one after running out of memory stays
+
     def piece(clip):
-        return upscale_frames(net, clip, **pass_options)
+        return upscale_frames(net, clip, plans=plans, **pass_options)
 
     def network(frames):
         return segment_outputs(frames, piece, segment=segment, pad=context_frames(net, pass_options["overlap"]),
@@ -212,20 +217,29 @@ def upscale(input: Path, output: Path, *, weights: Path | None = None, model=Non
             frames_per_pass: int = 1, fps: float = 25.0, encoder: EncoderOptions | None = None, overwrite: bool = False,
             quiet: bool = False, progress: ConversionProgress | None = None, on_warning: Callable[[str], None] | None = None,
             deinterlace: bool | None = None, strict: bool = False, resume: bool = False,
-            scene_threshold: float = DEFAULT_THRESHOLD, segment: int = 64, ensemble: int = 1) -> UpscaleResult:
+            scene_threshold: float = DEFAULT_THRESHOLD, segment: int = 64, ensemble: int = 1,
+            max_memory: int | None = None) -> UpscaleResult:
     """Convert INPUT (video file or frame folder) into OUTPUT (video file or frame folder).
 
     Work is written in segments of `segment` input frames beside OUTPUT; `resume` continues an interrupted
     run from its last complete segment (with the same settings), `overwrite` also starts again over
     unfinished work. Scene cuts (score above `scene_threshold`, 0: off) are never interpolated across.
     `ensemble` (1, 2 or 8) averages that many transposed/flipped network passes (inference.upscale_frames).
+    `max_memory` (bytes, --max-memory) caps the memory automatic tiling plans with; a window that runs out of
+    memory anyway is redone in finer tiles, with a warning through `on_warning`.
     `progress` (batch's shared display) or a display of its own shows what happens (progress.py).
     """
     input, output = Path(input), Path(output)
-    compute = check_settings(chunk, overlap, tile, tile_overlap, encoder, fps, device, precision, ensemble)
+    compute = check_settings(chunk, overlap, tile, tile_overlap, encoder, fps, device, precision, ensemble, max_memory)
     dev, dtype, precision = compute.device, compute.dtype, compute.precision
     _check_job(input, output, scene_threshold, segment, overwrite)
     warn = on_warning or (lambda msg: None)
+    run_warnings: list[str] = []  # said while the network runs (an out-of-memory retry): also in the result
+
+    def network_warn(msg: str) -> None:
+        run_warnings.append(msg)
+        warn(msg)
+
     if compute.note:
         warn(compute.note)
     own_bar = progress is None
@@ -260,7 +274,8 @@ def upscale(input: Path, output: Path, *, weights: Path | None = None, model=Non
                 network = _network_stage(net, first=work.done, hold_last=to_video, segment=segment,
                                          scene_threshold=scene_threshold, chunk=chunk, overlap=overlap, tile=tile,
                                          tile_overlap=tile_overlap, device=dev, precision=precision,
-                                         frames_per_pass=frames_per_pass, ensemble=ensemble)
+                                         frames_per_pass=frames_per_pass, ensemble=ensemble,
+                                         max_memory=compute.max_memory, warn=network_warn)
                 skipped, pad = 2 * segment * work.done, context_frames(net, overlap)
                 first = f"skipping the {work.done} segment(s) done before, then " if work.done else ""
                 bar.update(task, total=None if source.count is None else 2 * source.count - (not to_video),
@@ -279,7 +294,7 @@ def upscale(input: Path, output: Path, *, weights: Path | None = None, model=Non
             if not own_bar:
                 bar.remove_task(task)
     done = skipped + written
-    warnings = plan_warnings + source.warnings
+    warnings = plan_warnings + run_warnings + source.warnings
     for msg in source.warnings:
         warn(msg)
     frames_in = (done + 1) // 2 if not to_video else done // 2

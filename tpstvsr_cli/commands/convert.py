@@ -14,6 +14,7 @@ from rich.markup import escape
 
 from ..cli import app
 from ..errors import TpstvsrError
+from .options import MaxMemory, memory_cap
 
 _err = Console(stderr=True)
 
@@ -83,18 +84,19 @@ def upscale_command(
     overwrite: Overwrite = False, quiet: Quiet = False, deinterlace: Deinterlace = None, strict: Strict = False,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run from its last complete segment.")] = False,
     scene_threshold: SceneThreshold = 0.3, segment_frames: SegmentFrames = 64, ensemble: Ensemble = 1,
-    json_out: JsonOut = False,
+    max_memory: MaxMemory = None, json_out: JsonOut = False,
 ) -> None:
     """Convert a video to twice the frame rate and four times the width and height."""
     from ..upscale import Interrupted, upscale
 
+    cap = memory_cap(max_memory)
     try:
         with _sigterm_as_interrupt():
             result = upscale(input=input, output=output, weights=weights, device=device, precision=precision, chunk=chunk,
                              overlap=overlap, tile=tile, tile_overlap=tile_overlap, fps=fps, overwrite=overwrite, quiet=quiet,
                              encoder=encoder_options(codec, crf, preset, pix_fmt, encoder_opt), on_warning=_warn,
                              deinterlace=deinterlace, strict=strict, resume=resume, scene_threshold=scene_threshold,
-                             segment=segment_frames, ensemble=ensemble)
+                             segment=segment_frames, ensemble=ensemble, max_memory=cap)
     except KeyboardInterrupt as exc:  # Interrupted, or Ctrl-C before the work started (loading, checking)
         kept = exc.kept if isinstance(exc, Interrupted) else 0
         what = (f"{kept} complete segment(s) kept in {exc.work_dir}" if kept else
@@ -121,17 +123,18 @@ def batch_command(
     chunk: Chunk = 8, overlap: Overlap = 2, tile: Tile = None, tile_overlap: TileOverlap = 16,
     codec: Codec = None, crf: Crf = 18, preset: EncPreset = None, pix_fmt: PixFmt = "yuv420p", encoder_opt: EncOpt = None,
     quiet: Quiet = False, scene_threshold: SceneThreshold = 0.3, segment_frames: SegmentFrames = 64, ensemble: Ensemble = 1,
-    json_out: JsonOut = False,
+    max_memory: MaxMemory = None, json_out: JsonOut = False,
 ) -> None:
     """Convert every video in a folder; skip finished ones, resume interrupted ones, keep going past failures."""
     from ..batch import batch, print_report
 
+    cap = memory_cap(max_memory)
     try:
         with _sigterm_as_interrupt():
             outcomes = batch(in_dir=in_dir, out_dir=out_dir, recursive=recursive, ext=ext, weights=weights, device=device,
                              precision=precision, chunk=chunk, overlap=overlap, tile=tile, tile_overlap=tile_overlap,
                              encoder=encoder_options(codec, crf, preset, pix_fmt, encoder_opt), quiet=quiet, on_warning=_warn,
-                             scene_threshold=scene_threshold, segment=segment_frames, ensemble=ensemble)
+                             scene_threshold=scene_threshold, segment=segment_frames, ensemble=ensemble, max_memory=cap)
     except KeyboardInterrupt:
         _err.print("[yellow]interrupted:[/] run the same command again to continue: finished files are skipped "
                    "and the interrupted one resumes from its last complete segment", highlight=False, soft_wrap=True)
@@ -156,7 +159,7 @@ def bench_command(
     weights: Weights = None,
     preset: Annotated[Optional[str], typer.Option("--preset", help="Time random weights of this network preset (default, paper, tiny) instead of a weights file.")] = None,
     device: Device = "auto", precision: Precision = "auto", chunk: Chunk = 8, overlap: Overlap = 2, tile: Tile = None,
-    ensemble: Ensemble = 1,
+    ensemble: Ensemble = 1, max_memory: MaxMemory = None,
     reference: Annotated[bool, typer.Option("--reference/--no-reference", help="Also time ffmpeg's lanczos + minterpolate.")] = True,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
@@ -164,8 +167,10 @@ def bench_command(
 
     from ..bench import bench, bench_table
 
+    cap = memory_cap(max_memory)
     result = bench(sizes=sizes, input=input, frames=frames, weights=weights, preset=preset, device=device,
-                   precision=precision, chunk=chunk, overlap=overlap, tile=tile, reference=reference, ensemble=ensemble)
+                   precision=precision, chunk=chunk, overlap=overlap, tile=tile, reference=reference, ensemble=ensemble,
+                   max_memory=cap)
     if json_out:
         typer.echo(json.dumps(result, indent=2))
     else:

@@ -7,6 +7,7 @@ import typer
 from rich.console import Console
 
 from ..cli import app
+from .options import MaxMemory, memory_cap
 from ..evaluation.evaluate import evaluate
 from ..evaluation.protocol import parse_size
 from ..evaluation.report import print_result
@@ -25,6 +26,7 @@ def eval_command(
     chunk: Annotated[int, typer.Option(help="Input frames per network window.")] = 8,
     tile: Annotated[int | None, typer.Option(help="Run the network on tiles of this many input pixels (bounds memory).")] = None,
     ensemble: Annotated[int, typer.Option(help="Average 1, 2 or 8 transposed/flipped network passes (as tpstvsr upscale --ensemble).")] = 1,
+    max_memory: MaxMemory = None,
     json: Annotated[bool, typer.Option("--json", help="Print the results as JSON instead of a table.")] = False,
     no_ffmpeg: Annotated[bool, typer.Option("--no-ffmpeg", help="Skip the ffmpeg lanczos+minterpolate baseline.")] = False,
 ) -> None:
@@ -33,9 +35,10 @@ def eval_command(
     Each sequence's first 2N-1 frames are the ground truth; the input is its N even frames shrunk 4x.
     """
     err = Console(stderr=True)
+    cap = memory_cap(max_memory)
     result = evaluate(
         sequences, weights=weights, preset=preset, center_crop=parse_size(center_crop) if center_crop else None, gt_scale=gt_scale, max_frames=max_frames,
-        device=device, precision=precision, chunk=chunk, tile=tile, use_ffmpeg=not no_ffmpeg, ensemble=ensemble,
+        device=device, precision=precision, chunk=chunk, tile=tile, use_ffmpeg=not no_ffmpeg, ensemble=ensemble, max_memory=cap,
         log=lambda msg: err.print(msg, style="dim", highlight=False),
     )
     print_result(result, as_json=json)

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from ..errors import TpstvsrError
+from ..sizes import check_max_memory
 from ..inference import check_options, resolve_device, upscale_frames
 from ..models import PRESETS, build_model
 from ..weights import load_model
@@ -122,9 +123,10 @@ def _load(weights: Path | None, preset: str | None) -> tuple[torch.nn.Module, st
     return model, f"{name} (preset {meta.get('preset')})"
 
 
-def _warm_up(model: torch.nn.Module, inputs: np.ndarray, device: torch.device, precision: str) -> None:
+def _warm_up(model: torch.nn.Module, inputs: np.ndarray, device: torch.device, precision: str,
+             max_memory: int | None = None) -> None:
     """One small untimed pass, so that the model's time leaves out torch's one-off start-up (seconds on a CPU)."""
-    for _ in upscale_frames(model, inputs[:2, :16, :16], device=device, precision=precision):
+    for _ in upscale_frames(model, inputs[:2, :16, :16], device=device, precision=precision, max_memory=max_memory):
         pass
 
 
@@ -132,12 +134,13 @@ def evaluate(
     sequences: list[Path], *, weights: Path | None = None, preset: str | None = None,
     center_crop: tuple[int, int] | None = None, gt_scale: float | None = None, max_frames: int | None = None,
     device: str = "auto", precision: str = "fp32", chunk: int = 8, overlap: int = 2, tile: int | None = None,
-    use_ffmpeg: bool = True, log: Callable[[str], None] | None = None, ensemble: int = 1,
+    use_ffmpeg: bool = True, log: Callable[[str], None] | None = None, ensemble: int = 1, max_memory: int | None = None,
 ) -> EvalResult:
     """Score the model (weights file, default weights, or a random `preset`) and the baselines on each sequence."""
     if not sequences:
         raise TpstvsrError("no sequences given")
     check_options(chunk, overlap, tile, 16, ensemble)
+    max_memory = check_max_memory(max_memory)
     log = log or (lambda _msg: None)
     dev = resolve_device(device)
     model, label = _load(weights, preset)
@@ -149,9 +152,9 @@ def evaluate(
         log(f"{seq.name}: {len(seq.truth)} frames at {size[0]}x{size[1]} from {len(inputs)} at {size[0] // 4}x{size[1] // 4}")
         result = SequenceResult(seq.name, str(seq.path), seq.source_size, size, len(seq.truth))
         if not results:
-            _warm_up(model, inputs, dev, precision)
+            _warm_up(model, inputs, dev, precision, max_memory)
         model_frames = upscale_frames(model, inputs, chunk=chunk, overlap=overlap, tile=tile, device=dev, precision=precision,
-                                      ensemble=ensemble)
+                                      ensemble=ensemble, max_memory=max_memory, warn=lambda msg: log(f"warning: {msg}"))
         result.scores[MODEL] = score_method(model_frames, seq.truth)
         log(f"  model {result.scores[MODEL].psnr:.2f} dB in {result.scores[MODEL].seconds:.1f} s")
         result.scores[BICUBIC] = score_method(bicubic_blend(inputs), seq.truth)
@@ -162,7 +165,7 @@ def evaluate(
     overall = {m: mean_scores([r.scores[m] for r in results]) for m in methods}
     settings = {
         "weights": str(weights) if weights is not None else None, "preset": preset, "device": str(dev),
-        "precision": precision, "chunk": chunk, "overlap": overlap, "tile": tile, "ensemble": ensemble, "gt_scale": gt_scale,
+        "precision": precision, "chunk": chunk, "overlap": overlap, "tile": tile, "ensemble": ensemble, "max_memory": max_memory, "gt_scale": gt_scale,
         "center_crop": list(center_crop) if center_crop else None, "max_frames": max_frames,
         "torch_threads": torch.get_num_threads(),
     }
