@@ -166,6 +166,7 @@ def test_batch_skips_a_film_another_run_is_converting(tmp_path, clip_maker, tiny
     table = CliRunner().invoke(app, args, env={"COLUMNS": "400"}).output  # a is complete now: skipped as done
     row = next(line for line in table.splitlines() if "b.mp4" in line and "skipped" in line)
     assert f"being written by another run (pid {live_pid}" in row
+    assert "1 of 2 file(s) done, 1 being converted by another run, 0 failed" in table
 
 
 def test_two_real_writers_the_second_is_refused_and_the_first_finishes(tmp_path, clip_maker, tiny_weights):

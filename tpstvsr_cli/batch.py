@@ -35,6 +35,7 @@ class FileOutcome:
     frames: int | None = None
     seconds: float = 0.0
     reason: str = ""
+    busy: bool = False  # skipped because another run is writing this output now (it is not done)
 
 
 def find_videos(in_dir: Path, recursive: bool) -> list[Path]:
@@ -125,7 +126,7 @@ def batch(in_dir: Path, out_dir: Path, *, recursive: bool = False, ext: str | No
                                      max_memory=compute.max_memory)
                     outcomes.append(FileOutcome(video, out, "converted", result.frames_out, result.seconds))
                 except OutputLocked as exc:  # two batches over one folder share the work instead of both failing
-                    outcomes.append(FileOutcome(video, out, "skipped", reason=str(exc)))
+                    outcomes.append(FileOutcome(video, out, "skipped", reason=str(exc), busy=True))
                 except (TpstvsrError, OSError, RuntimeError, ValueError) as exc:  # one bad file must not stop the rest
                     reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                     outcomes.append(FileOutcome(video, out, "failed", seconds=time.perf_counter() - start, reason=reason))
@@ -148,4 +149,6 @@ def print_report(outcomes: list[FileOutcome], root: Path, console: Console | Non
     console = console or Console()
     console.print(report_table(outcomes, root))
     failed = sum(o.status == "failed" for o in outcomes)
-    console.print(f"{len(outcomes) - failed} of {len(outcomes)} file(s) done, {failed} failed", highlight=False)
+    busy = sum(o.busy for o in outcomes)
+    also = f", {busy} being converted by another run" if busy else ""
+    console.print(f"{len(outcomes) - failed - busy} of {len(outcomes)} file(s) done{also}, {failed} failed", highlight=False)
