@@ -132,3 +132,22 @@ def test_address_space_limit_is_seen_and_a_conversion_under_it_finishes(tmp_path
     assert "frames 5 (720, 1280, 3)" in done.stdout
     assert "Traceback" not in done.stderr
     assert resource.getrlimit(resource.RLIMIT_AS)[0] == resource.RLIM_INFINITY  # the limit stayed in the child
+
+
+def test_no_room_for_the_window_outputs_is_an_error_that_names_the_chunk(net, monkeypatch):
+    """The stitch buffer is as large as the window's outputs whatever the tiles: no pointless retries."""
+    real_zeros = torch.zeros
+
+    def zeros(*shape, **kw):
+        if len(shape) == 4 and shape[1] == 3:
+            raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 176947200 bytes")
+        return real_zeros(*shape, **kw)
+
+    runner = _runner(net, tile=24)
+    monkeypatch.setattr("tpstvsr_cli.inference.torch.zeros", zeros)
+    with pytest.raises(TpstvsrError, match=r"9 output frames of one window.*smaller --chunk"):
+        runner(_frames(), slice(0, 9))
+
+
+def test_onednn_allocation_failure_counts_as_out_of_memory():
+    assert is_out_of_memory(RuntimeError("could not create a primitive"))

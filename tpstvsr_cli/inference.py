@@ -169,8 +169,7 @@ class _WindowRunner:
         h, w = clip.shape[-2:]
         if len(rows) == 1 and len(cols) == 1:
             return self._net(clip, keep)
-        out = torch.zeros(len(range(2 * clip.shape[1] - 1)[keep]), 3, 4 * h, 4 * w)
-        weight = torch.zeros(1, 1, 4 * h, 4 * w)
+        out, weight = self._stitch_buffers(len(range(2 * clip.shape[1] - 1)[keep]), h, w)
         for (y0, y1), wy in zip(rows, span_weights(rows, 4)):
             for (x0, x1), wx in zip(cols, span_weights(cols, 4)):
                 w2d = torch.tensor(wy).view(-1, 1) * torch.tensor(wx).view(1, -1)
@@ -179,6 +178,19 @@ class _WindowRunner:
                 weight[..., 4 * y0 : 4 * y1, 4 * x0 : 4 * x1] += w2d
         return out.div_(weight.clamp_min_(1e-6))
 
+    @staticmethod
+    def _stitch_buffers(kept: int, h: int, w: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The whole window's outputs, float32 at 4x the size: finer tiles cannot make these smaller, so running
+        out of memory here is an error that says what would help, not a reason to retry."""
+        try:
+            return torch.zeros(kept, 3, 4 * h, 4 * w), torch.zeros(1, 1, 4 * h, 4 * w)
+        except (RuntimeError, MemoryError) as exc:
+            if not is_out_of_memory(exc):
+                raise
+            need = (kept * 3 + 1) * 16 * h * w * 4 / 2**20
+            raise TpstvsrError(f"out of memory for the {kept} output frames of one window ({need:.0f} MiB at "
+                               f"{4 * w}x{4 * h}); use a smaller --chunk") from None
+
 
 def is_out_of_memory(exc: BaseException) -> bool:
     """An allocation failure of torch's CPU or CUDA allocator (or Python's), as opposed to any other error."""
@@ -186,7 +198,9 @@ def is_out_of_memory(exc: BaseException) -> bool:
         return True
     text = str(exc).lower()
     return isinstance(exc, RuntimeError) and any(
-        key in text for key in ("can't allocate memory", "not enough memory", "out of memory", "failed to allocate"))
+        key in text for key in ("can't allocate memory", "not enough memory", "out of memory", "failed to allocate",
+                                # oneDNN's words when it cannot allocate a convolution's workspace
+                                "could not create a primitive"))
 
 
 def _warn_on_stderr(message: str) -> None:
