@@ -5,7 +5,8 @@
 
 Each argument is a checkpoint, optionally with ':HOURS', the wall hours trained before that run began (the
 history's minutes count from the run's own start). CPU-hours are wall hours x the cores the run had (--cores,
-2 here; runs shared them with other work, so this is an upper bound on what training used).
+2 here; runs shared them with other work, so this is an upper bound on what training used). A checkpoint that
+was resumed counts minutes from each resume, not from the first start: give such runs one at a time.
 """
 
 import argparse
