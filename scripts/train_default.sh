@@ -6,7 +6,8 @@
 # for the motions in val), at step 5937 the joint stage was shortened to 8000 steps so its lr drops sooner; from
 # step 6394 the in-between frames start from the motion-compensated base (models/motion.py; its per-block search
 # from step 6570), and at step 6472 the joint stage was set to 10000 steps so the network adapts to that base at
-# the high lr.
+# the high lr. From step 8002 (session 4) the preset warps its in-between frames from the super-resolved key frames
+# (models/keyframe_interp.py), so the joint loss trains through that forward; stopped at step 9290 (joint 6790).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DATA:-../shared/data}
