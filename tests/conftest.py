@@ -97,3 +97,19 @@ def smoke_dir() -> Path:
     if not SHARED_SMOKE.is_dir():
         pytest.skip("no ../shared/data/smoke here")
     return SHARED_SMOKE
+
+
+@pytest.fixture(scope="session")
+def mixing_net():
+    """A tiny network whose every parameter is perturbed, so it really mixes pixels in space and time
+    (an untrained one is close to bicubic + frame averaging, which has no seams to find)."""
+    import torch
+
+    from tpstvsr_cli.models import build_model
+
+    torch.manual_seed(0)
+    net = build_model("tiny").eval()
+    with torch.no_grad():
+        for p in net.parameters():
+            torch.nn.init.normal_(p, std=0.05)
+    return net

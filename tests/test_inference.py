@@ -9,18 +9,6 @@ from tpstvsr_cli.inference import resolve_device, resolve_precision, upscale_fra
 from tpstvsr_cli.models import build_model
 
 
-@pytest.fixture(scope="module")
-def mixing_net():
-    """A tiny network whose every parameter is perturbed, so it really mixes pixels in space and time
-    (an untrained one is bicubic + frame averaging, which has no seams to find)."""
-    torch.manual_seed(0)
-    net = build_model("tiny").eval()
-    with torch.no_grad():
-        for p in net.parameters():
-            torch.nn.init.normal_(p, std=0.05)
-    return net
-
-
 def moving_frames(n: int, h: int = 48, w: int = 64) -> list[np.ndarray]:
     """Smooth patterns sliding in different directions: content that changes in space and in time."""
     yy, xx = np.mgrid[0:h, 0:w]

@@ -16,13 +16,8 @@ from tpstvsr_cli.models import build_model
 
 
 @pytest.fixture(scope="module")
-def net():
-    torch.manual_seed(0)
-    model = build_model("tiny").eval()
-    with torch.no_grad():
-        for p in model.parameters():
-            torch.nn.init.normal_(p, std=0.05)
-    return model
+def net(mixing_net):
+    return mixing_net
 
 
 class FailsAbove(torch.nn.Module):
