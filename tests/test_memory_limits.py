@@ -146,3 +146,13 @@ def test_no_room_for_the_window_outputs_is_an_error_that_names_the_chunk(net, mo
 
 def test_onednn_allocation_failure_counts_as_out_of_memory():
     assert is_out_of_memory(RuntimeError("could not create a primitive"))
+
+
+def test_conversion_estimate_grows_with_the_frame_and_counts_queues_and_stitching():
+    model = build_model("tiny")
+    small = memory.conversion_bytes(model, 160, 96, 8, 2, torch.float32)
+    big = memory.conversion_bytes(model, 320, 192, 8, 2, torch.float32)
+    assert big == pytest.approx(4 * small)
+    network_only = 160 * 96 * memory.window_bytes_per_pixel(model, 13, torch.float32)
+    assert small > network_only  # the decoded and output frame queues
+    assert memory.conversion_bytes(model, 160, 96, 8, 2, torch.float32, tiled=True) > small

@@ -111,3 +111,17 @@ def window_bytes_per_pixel(model, window_frames: int, dtype: torch.dtype) -> flo
 def stitch_bytes_per_pixel(kept_frames: int) -> float:
     """Host bytes per input pixel for the stitched float32 outputs of a tiled window (4x4 pixels, 3 channels)."""
     return kept_frames * 3 * 16 * 4 * 1.25  # the buffer, plus one tile's weighted piece at a time
+
+
+def conversion_bytes(model, width: int, height: int, chunk: int, overlap: int, dtype: torch.dtype,
+                     tiled: bool = False, queue_depth: int | None = None) -> float:
+    """Host bytes a conversion adds to the process beyond what it held before the network ran: one window
+    through the network (the figure the tile planner uses; it includes the window's outputs), the stitch
+    buffer when tiled, the decoded-frame queue (uint8 input frames) and the output queue (uint8 frames at 4x
+    the size). ffmpeg's encoder runs in its own process. Checked by scripts/check_memory_plan.py."""
+    depth = queue_depth or max(16, chunk + 2 * overlap + 2)
+    px = width * height
+    network = px * window_bytes_per_pixel(model, chunk + 2 * overlap + 1, dtype)
+    stitch = px * stitch_bytes_per_pixel(2 * chunk + 1) if tiled else 0.0
+    queues = depth * px * 3 + max(2, depth // 2) * px * 16 * 3
+    return network + stitch + queues
