@@ -75,7 +75,30 @@ def tiny_weights(tmp_path_factory) -> Path:
     return path
 
 
+class FailingModel(torch.nn.Module):
+    """A network that counts its passes and raises `error` from pass `fail_at` on (an injected crash or Ctrl-C)."""
+
+    def __init__(self, inner, fail_at=None, error=KeyboardInterrupt):
+        super().__init__()
+        self.inner, self.fail_at, self.error, self.calls = inner, fail_at, error, 0
+        self.pad_multiple = getattr(inner, "pad_multiple", 1)
+
+    def forward(self, *args, **kwargs):
+        self.calls += 1
+        if self.fail_at is not None and self.calls >= self.fail_at:
+            raise KeyboardInterrupt() if self.error is KeyboardInterrupt else self.error("injected failure")
+        return self.inner(*args, **kwargs)
+
+
 # The helpers as fixtures: test modules cannot import conftest (tests/ is not a package).
+@pytest.fixture(scope="session")
+def tiny_failing(tiny_weights):
+    """tiny_failing(fail_at=None, error=KeyboardInterrupt): the tiny weights in a fresh FailingModel."""
+    from tpstvsr_cli.weights import load_model
+
+    return lambda **kw: FailingModel(load_model(tiny_weights)[0], **kw)
+
+
 @pytest.fixture(scope="session")
 def run_ffmpeg():
     return ffmpeg

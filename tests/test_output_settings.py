@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import pytest
-import torch
 
 from tpstvsr_cli.batch import batch
 from tpstvsr_cli.errors import TpstvsrError
@@ -19,26 +18,9 @@ from tpstvsr_cli.video.writer import EncoderOptions
 FAST = EncoderOptions(preset="ultrafast")
 
 
-class CountingModel(torch.nn.Module):
-    """The tiny network, counting its passes and raising `error` from pass `fail_at` on."""
-
-    def __init__(self, inner, fail_at=None, error=KeyboardInterrupt):
-        super().__init__()
-        self.inner, self.fail_at, self.error, self.calls = inner, fail_at, error, 0
-        self.pad_multiple = getattr(inner, "pad_multiple", 1)
-
-    def forward(self, *args, **kwargs):
-        self.calls += 1
-        if self.fail_at is not None and self.calls >= self.fail_at:
-            raise self.error() if self.error is KeyboardInterrupt else self.error("injected failure")
-        return self.inner(*args, **kwargs)
-
-
 @pytest.fixture
-def model(tiny_weights):
-    from tpstvsr_cli.weights import load_model
-
-    return CountingModel(load_model(tiny_weights)[0])
+def model(tiny_failing):
+    return tiny_failing()
 
 
 @pytest.fixture(scope="module")
@@ -85,20 +67,16 @@ def test_settings_errors_are_one_line_through_the_cli(tmp_path, movie, tiny_weig
     assert list(tmp_path.iterdir()) == []
 
 
-def test_an_error_mid_run_does_not_advise_resume(tmp_path, movie, tiny_weights):
-    from tpstvsr_cli.weights import load_model
-
-    failing = CountingModel(load_model(tiny_weights)[0], fail_at=8, error=TpstvsrError)
+def test_an_error_mid_run_does_not_advise_resume(tmp_path, movie, tiny_failing):
+    failing = tiny_failing(fail_at=8, error=TpstvsrError)
     with pytest.raises(TpstvsrError) as caught:
         upscale(movie, tmp_path / "out.mp4", model=failing, device="cpu", quiet=True, encoder=FAST, chunk=2, overlap=1,
                 segment=2)
     assert "complete segment(s) kept" in str(caught.value) and "--resume" not in str(caught.value)
 
 
-def test_leftover_work_does_not_block_another_extension(tmp_path, movie, tiny_weights, model):
-    from tpstvsr_cli.weights import load_model
-
-    failing = CountingModel(load_model(tiny_weights)[0], fail_at=8)
+def test_leftover_work_does_not_block_another_extension(tmp_path, movie, tiny_failing, model):
+    failing = tiny_failing(fail_at=8)
     opts = dict(device="cpu", quiet=True, encoder=FAST, chunk=2, overlap=1, segment=2)
     with pytest.raises(Interrupted):
         upscale(movie, tmp_path / "out.mkv", model=failing, **opts)

@@ -9,7 +9,6 @@ import time
 
 import numpy as np
 import pytest
-import torch
 
 from tpstvsr_cli.errors import TpstvsrError
 from tpstvsr_cli.segments import work_dir_for
@@ -20,21 +19,6 @@ from tpstvsr_cli.video.writer import EncoderOptions
 
 FAST = EncoderOptions(preset="ultrafast")
 OPTS = dict(device="cpu", chunk=2, overlap=1, segment=4, encoder=FAST, quiet=True)
-
-
-class FailingModel(torch.nn.Module):
-    """The tiny network, raising `error` on its `fail_at`-th forward call (an injected crash or Ctrl-C)."""
-
-    def __init__(self, inner, fail_at=None, error=KeyboardInterrupt):
-        super().__init__()
-        self.inner, self.fail_at, self.error, self.calls = inner, fail_at, error, 0
-        self.pad_multiple = getattr(inner, "pad_multiple", 1)
-
-    def forward(self, *args, **kwargs):
-        self.calls += 1
-        if self.fail_at is not None and self.calls >= self.fail_at:
-            raise self.error("injected failure") if self.error is not KeyboardInterrupt else KeyboardInterrupt()
-        return self.inner(*args, **kwargs)
 
 
 def audio_bytes(path):
@@ -49,33 +33,25 @@ def movie(tmp_path_factory, clip_maker):
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory, movie, tiny_weights):
+def reference(tmp_path_factory, movie, tiny_failing):
     """The uninterrupted run."""
-    from tpstvsr_cli.weights import load_model
-
     out = tmp_path_factory.mktemp("ref") / "ref.mp4"
-    upscale(movie, out, model=FailingModel(load_model(tiny_weights)[0]), **OPTS)
+    upscale(movie, out, model=tiny_failing(), **OPTS)
     return out
 
 
-def _model(tiny_weights, **kw):
-    from tpstvsr_cli.weights import load_model
-
-    return FailingModel(load_model(tiny_weights)[0], **kw)
-
-
 @pytest.mark.parametrize("error", [KeyboardInterrupt, RuntimeError])
-def test_interrupted_run_resumes_to_exactly_the_same_frames(tmp_path, movie, reference, tiny_weights, error):
+def test_interrupted_run_resumes_to_exactly_the_same_frames(tmp_path, movie, reference, tiny_failing, error):
     out = tmp_path / "out.mp4"
     expected = Interrupted if error is KeyboardInterrupt else RuntimeError
     with pytest.raises(expected):
-        upscale(movie, out, model=_model(tiny_weights, fail_at=12, error=error), **OPTS)
+        upscale(movie, out, model=tiny_failing(fail_at=12, error=error), **OPTS)
     work = work_dir_for(out)
     kept = json.loads((work / "resume.json").read_text())["done"]
     assert 0 < kept < 6 and not out.exists()
     with pytest.raises(TpstvsrError, match="--resume"):  # a plain rerun does not throw the work away
-        upscale(movie, out, model=_model(tiny_weights), **OPTS)
-    result = upscale(movie, out, model=_model(tiny_weights), resume=True, **OPTS)
+        upscale(movie, out, model=tiny_failing(), **OPTS)
+    result = upscale(movie, out, model=tiny_failing(), resume=True, **OPTS)
     assert result.frames_out == 44
     assert np.array_equal(read_all_frames(out), read_all_frames(reference))
     assert audio_bytes(out) == audio_bytes(reference) == audio_bytes(movie)
@@ -83,13 +59,13 @@ def test_interrupted_run_resumes_to_exactly_the_same_frames(tmp_path, movie, ref
     assert not work.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4"]
 
 
-def test_resume_with_other_settings_is_refused(tmp_path, movie, tiny_weights):
+def test_resume_with_other_settings_is_refused(tmp_path, movie, tiny_failing):
     out = tmp_path / "out.mp4"
     with pytest.raises(Interrupted):
-        upscale(movie, out, model=_model(tiny_weights, fail_at=12), **OPTS)
+        upscale(movie, out, model=tiny_failing(fail_at=12), **OPTS)
     with pytest.raises(TpstvsrError, match="other settings.*chunk: 2 -> 3"):
-        upscale(movie, out, model=_model(tiny_weights), resume=True, **{**OPTS, "chunk": 3})
-    upscale(movie, out, model=_model(tiny_weights), resume=True, overwrite=True, **{**OPTS, "chunk": 3})
+        upscale(movie, out, model=tiny_failing(), resume=True, **{**OPTS, "chunk": 3})
+    upscale(movie, out, model=tiny_failing(), resume=True, overwrite=True, **{**OPTS, "chunk": 3})
     assert len(read_all_frames(out)) == 44 and not work_dir_for(out).exists()
 
 
