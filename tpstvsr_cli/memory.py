@@ -113,13 +113,18 @@ def stitch_bytes_per_pixel(kept_frames: int) -> float:
     return kept_frames * 3 * 16 * 4 * 1.25  # the buffer, plus one tile's weighted piece at a time
 
 
+def queue_depth(chunk: int, context: int) -> int:
+    """Frames each queue of the converter's pipeline holds: room for a window of chunk + 2 * context frames."""
+    return max(16, chunk + 2 * context + 2)
+
+
 def conversion_bytes(model, width: int, height: int, chunk: int, overlap: int, dtype: torch.dtype,
-                     tiled: bool = False, queue_depth: int | None = None) -> float:
+                     tiled: bool = False, depth: int | None = None) -> float:
     """Host bytes a conversion adds to the process beyond what it held before the network ran: one window
     through the network (the figure the tile planner uses; it includes the window's outputs), the stitch
     buffer when tiled, the decoded-frame queue (uint8 input frames) and the output queue (uint8 frames at 4x
     the size). ffmpeg's encoder runs in its own process. Checked by scripts/check_memory_plan.py."""
-    depth = queue_depth or max(16, chunk + 2 * overlap + 2)
+    depth = queue_depth(chunk, overlap) if depth is None else depth
     px = width * height
     network = px * window_bytes_per_pixel(model, chunk + 2 * overlap + 1, dtype)
     stitch = px * stitch_bytes_per_pixel(2 * chunk + 1) if tiled else 0.0

@@ -20,6 +20,7 @@ from .errors import TpstvsrError
 from .pipeline import run_pipeline
 from .progress import ConversionProgress, progress_bar
 from .lock import writer_lock
+from .memory import queue_depth
 from .inference import check_options, context_frames, resolve_device, resolve_precision, upscale_frames
 from .scenes import DEFAULT_THRESHOLD
 from .sizes import check_max_memory
@@ -283,7 +284,7 @@ def upscale(input: Path, output: Path, *, weights: Path | None = None, model=Non
                                                     f"({chunk + 2 * pad} input frames)")
                 bar.start_run(task)
                 start = time.perf_counter()
-                written = _stream(source, network, sink, work, output, bar, task, depth=max(16, chunk + 2 * pad + 2),
+                written = _stream(source, network, sink, work, output, bar, task, depth=queue_depth(chunk, pad),
                                   still_ours=lock.check)
             except BaseException as exc:
                 failure = _failure(exc, sink, work)
