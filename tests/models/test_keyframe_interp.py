@@ -101,4 +101,4 @@ def test_presets_that_interpolate_from_key_frames():
     assert build_model("default").interp is not None
     assert build_model("tiny").interp is not None
     assert build_model("paper").interp is None
-    assert build_model(dataclasses.replace(PRESETS["default"], keyframe_radius=0, fusion_channels=0)).interp is None
+    assert build_model(dataclasses.replace(PRESETS["default"], keyframe_radius=0, fusion_channels=0, blend_channels=0)).interp is None

@@ -100,15 +100,23 @@ class KeyframeInterp(nn.Module):
         refine = 2 * 9 * 75 * 4 * h * w
         return float(coarse + refine + 50 * scale * scale * h * w)
 
-    def warp_midpoint(self, key0: torch.Tensor, key1: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor) -> torch.Tensor:
-        """Midpoints of key frames [N, C, sH, sW] for motion (dy, dx) from `motion` (any multiple of its size)."""
+    def warp_midpoint(self, key0: torch.Tensor, key1: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor,
+                      weight0: torch.Tensor | None = None) -> torch.Tensor:
+        """Midpoints of key frames [N, C, sH, sW] for motion (dy, dx) from `motion` (any multiple of its size).
+
+        weight0 [N, 1, h, w] (models/mid_blend.py, the motion's size): key0's share per pixel; None: one half.
+        """
         size = key0.shape[-2:]
         factor = size[-1] / dy.shape[-1]
         if not math.isclose(size[-2] / dy.shape[-2], factor):
             raise ValueError(f"key frames {tuple(size)} are not a uniform multiple of the motion field {tuple(dy.shape[-2:])}")
         dy = upscale_field(dy, factor, "bilinear", size).to(key0.dtype)
         dx = upscale_field(dx, factor, "bilinear", size).to(key0.dtype)
-        return 0.5 * (warp_by(key0, -dy, -dx) + warp_by(key1, dy, dx))
+        back, ahead = warp_by(key0, -dy, -dx), warp_by(key1, dy, dx)
+        if weight0 is None:
+            return 0.5 * (back + ahead)
+        weight0 = F.interpolate(weight0.to(key0.dtype), size=size, mode="bilinear", align_corners=False)
+        return ahead + weight0 * (back - ahead)
 
     def forward(self, key0: torch.Tensor, key1: torch.Tensor, in0: torch.Tensor, in1: torch.Tensor) -> torch.Tensor:
         dy, dx = self.motion(in0.float(), in1.float())

@@ -5,6 +5,7 @@ from dataclasses import asdict, dataclass
 from .fsm import FSM
 from .key_fusion import KeyFusion
 from .keyframe_interp import KeyframeInterp
+from .mid_blend import MidBlend
 from .motion import BilateralMidpoint
 from .refine_unet import RefineUNet
 from .tpnet import TPNet
@@ -45,6 +46,10 @@ class NetConfig:
     # experiment (64 channels, 6 layers) not in `default`; `tiny` has one so the tests cover it.
     fusion_channels: int = 0
     fusion_layers: int = 6
+    # The in-between frames' per-pixel blend of the two warped key frames (models/mid_blend.py): convolutions of
+    # this width at twice the input's size; 0 channels keeps the plain average.
+    blend_channels: int = 0
+    blend_layers: int = 3
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -68,7 +73,7 @@ PRESETS: dict[str, NetConfig] = {
         "is not in it: trained for 1,150 steps it added nothing measurable; docs/design-keyframes.md.)",
         tp_channels=32, tp_blocks=4, fsm_channels=32, csr_channels=32, csr_blocks=3,
         rm_channels=(8, 16, 32, 64), rm_enc_blocks=(0, 2, 3), rm_mid_blocks=5, rm_dec_blocks=(0, 2, 3),
-        keyframe_radius=5,
+        keyframe_radius=5, blend_channels=32, blend_layers=4,
     ),
     "tiny": NetConfig(
         description="For tests only: a few thousand parameters, every part of the architecture present (the "
@@ -77,7 +82,7 @@ PRESETS: dict[str, NetConfig] = {
         tp_channels=8, tp_blocks=1, fsm_channels=8, csr_channels=8, csr_blocks=1,
         rm_channels=(4, 8), rm_enc_blocks=(1,), rm_mid_blocks=1, rm_dec_blocks=(1,),
         kib_per_input_px=10.0, motion_radius=2, motion_window=3, keyframe_radius=2, keyframe_window=5,
-        fusion_channels=4, fusion_layers=2,
+        fusion_channels=4, fusion_layers=2, blend_channels=4,
     ),
 }
 
@@ -92,6 +97,7 @@ def build_model(preset: str | NetConfig = "default") -> TPNet:
         motion = BilateralMidpoint(cfg.motion_radius, cfg.motion_window, cfg.motion_penalty, cfg.motion_scale)
     interp = KeyframeInterp(cfg.keyframe_radius, cfg.keyframe_window) if cfg.keyframe_radius > 0 else None
     fusion = KeyFusion(cfg.fusion_channels, cfg.fusion_layers) if cfg.fusion_channels > 0 else None
+    blend = MidBlend(cfg.blend_channels, cfg.blend_layers) if cfg.blend_channels > 0 else None
     return TPNet(
         TPSRM(cfg.tp_channels, cfg.tp_blocks, motion=motion),
         FSM(cfg.fsm_channels, cfg.dilations, cfg.alpha, cfg.csr_channels, cfg.csr_blocks),
@@ -100,6 +106,7 @@ def build_model(preset: str | NetConfig = "default") -> TPNet:
         kib_per_input_px=cfg.kib_per_input_px,
         interp=interp,
         fusion=fusion,
+        blend=blend,
     )
 
 

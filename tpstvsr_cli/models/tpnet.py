@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from .fsm import FSM
 from .key_fusion import KeyFusion
 from .keyframe_interp import KeyframeInterp, warp_neighbour
+from .mid_blend import MidBlend
 from .refine_unet import RefineUNet
 from .tpsrm import TPSRM
 
@@ -23,12 +24,12 @@ STAGES = ("tpsrm", "fsm", "rm")
 
 class TPNet(nn.Module):
     def __init__(self, tpsrm: TPSRM, fsm: FSM, rm: RefineUNet, pad_multiple: int = 1, kib_per_input_px: float | None = None,
-                 interp: KeyframeInterp | None = None, fusion: KeyFusion | None = None):
+                 interp: KeyframeInterp | None = None, fusion: KeyFusion | None = None, blend: MidBlend | None = None):
         super().__init__()
-        if fusion is not None and interp is None:
-            raise ValueError("KeyFusion aligns neighbours with the key-frame interpolation's motion: give both")
+        if (fusion is not None or blend is not None) and interp is None:
+            raise ValueError("KeyFusion and MidBlend use the key-frame interpolation's motion: give it too")
         self.tpsrm, self.fsm, self.rm = tpsrm, fsm, rm
-        self.interp, self.fusion = interp, fusion
+        self.interp, self.fusion, self.blend = interp, fusion, blend
         self.pad_multiple = pad_multiple
         self.kib_per_input_px = kib_per_input_px  # memory a caller should plan per input pixel of a window (presets.py)
 
@@ -66,7 +67,7 @@ class TPNet(nn.Module):
         return torch.cat(outs, dim=0)
 
     # Parameters that start at zero (an untrained module changes nothing): weights files without them still load.
-    zero_start_prefixes = ("fusion.",)
+    zero_start_prefixes = ("fusion.", "blend.")
 
     def _from_keyframes(self, clip: torch.Tensor, inter: torch.Tensor, outputs: slice | None, frames_per_pass: int | None) -> torch.Tensor:
         """The selected outputs: key frames 2k through FSM and RM (plus KeyFusion's multi-frame residual), frames
@@ -90,7 +91,12 @@ class TPNet(nn.Module):
             dx = torch.cat([motion[p][1] for p in mid_pairs])
             first = sr[:, [at[k] for k in mid_pairs]].transpose(0, 1).flatten(0, 1)  # pair-major, as dy
             second = sr[:, [at[k + 1] for k in mid_pairs]].transpose(0, 1).flatten(0, 1)
-            made = self.interp.warp_midpoint(first, second, dy, dx).reshape(len(mid_pairs), b, *sr.shape[2:])
+            weight0 = None
+            if self.blend is not None:
+                in0 = clip[:, mid_pairs].transpose(0, 1).flatten(0, 1)
+                in1 = clip[:, [k + 1 for k in mid_pairs]].transpose(0, 1).flatten(0, 1)
+                weight0 = self.blend(in0, in1, dy, dx)
+            made = self.interp.warp_midpoint(first, second, dy, dx, weight0).reshape(len(mid_pairs), b, *sr.shape[2:])
             mids = {k: made[i] for i, k in enumerate(mid_pairs)}
         return torch.stack([sr[:, at[j // 2]] if j % 2 == 0 else mids[j // 2] for j in wanted], dim=1)
 
