@@ -9,13 +9,17 @@ import re
 import subprocess
 import sys
 
-from tpstvsr_cli.video.probe import ffmpeg_exe, probe
+from tpstvsr_cli.media.probe import ffmpeg_exe, probe
 
 
 def main(source: str, output: str) -> int:
     a, b = probe(source), probe(output)
-    decoded = subprocess.run([ffmpeg_exe(), "-nostdin", "-i", output, "-map", "0:v:0", "-f", "null", "-"],
-                             capture_output=True, text=True, check=True).stderr
+    decoded = subprocess.run(
+        [ffmpeg_exe(), "-nostdin", "-i", output, "-map", "0:v:0", "-f", "null", "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stderr
     frames = int(re.findall(r"frame=\s*(\d+)", decoded)[-1])
     checks = {
         f"4x size ({a.width}x{a.height} -> {b.width}x{b.height})": (b.width, b.height) == (4 * a.width, 4 * a.height),

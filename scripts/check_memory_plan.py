@@ -17,16 +17,18 @@ from pathlib import Path
 CHILD = """
 import resource, sys, torch
 from pathlib import Path
-from tpstvsr_cli.allocator import tune_allocator
+from tpstvsr_cli.cli.process import tune_allocator
 tune_allocator()
-from tpstvsr_cli import memory
+from tpstvsr_cli.engine import memory
 from tpstvsr_cli.models import build_model
-from tpstvsr_cli.upscale import upscale
+from tpstvsr_cli.conversion.convert import upscale
 clip, out, preset, w, h, chunk, overlap = sys.argv[1], sys.argv[2], sys.argv[3], *map(int, sys.argv[4:8])
 model = build_model(preset).eval()
 base = int(open("/proc/self/statm").read().split()[1]) * 4096
 predicted = base + memory.conversion_bytes(model, w, h, chunk, overlap, torch.float32)
-upscale(Path(clip), Path(out), model=model, device="cpu", precision="fp32", chunk=chunk, overlap=overlap, tile=0, quiet=True)
+upscale(
+    Path(clip), Path(out), model=model, device="cpu", precision="fp32", chunk=chunk, overlap=overlap, tile=0, quiet=True
+)
 print(base, int(predicted), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
 """
 
@@ -39,7 +41,7 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=8)
     parser.add_argument("--overlap", type=int, default=2)
     args = parser.parse_args()
-    from tpstvsr_cli.video.probe import ffmpeg_exe
+    from tpstvsr_cli.media.probe import ffmpeg_exe
 
     print("| input | before the network | predicted peak | measured peak | error |")
     print("|---|---:|---:|---:|---:|")
@@ -47,14 +49,50 @@ def main() -> None:
         for size in args.sizes.split(","):
             w, h = map(int, size.split("x"))
             clip, out = Path(tmp) / f"{size}.mp4", Path(tmp) / f"{size}_x4.mp4"
-            subprocess.run([ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
-                            f"testsrc2=s={size}:r=25", "-frames:v", str(args.frames), "-c:v", "libx264",
-                            "-pix_fmt", "yuv420p", str(clip)], check=True)
-            done = subprocess.run([sys.executable, "-c", CHILD, str(clip), str(out), args.preset, str(w), str(h),
-                                   str(args.chunk), str(args.overlap)], check=True, capture_output=True, text=True)
+            subprocess.run(
+                [
+                    ffmpeg_exe(),
+                    "-nostdin",
+                    "-loglevel",
+                    "error",
+                    "-y",
+                    "-f",
+                    "lavfi",
+                    "-i",
+                    f"testsrc2=s={size}:r=25",
+                    "-frames:v",
+                    str(args.frames),
+                    "-c:v",
+                    "libx264",
+                    "-pix_fmt",
+                    "yuv420p",
+                    str(clip),
+                ],
+                check=True,
+            )
+            done = subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    CHILD,
+                    str(clip),
+                    str(out),
+                    args.preset,
+                    str(w),
+                    str(h),
+                    str(args.chunk),
+                    str(args.overlap),
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
             base, predicted, measured = map(int, done.stdout.split()[-3:])
             mib = lambda b: f"{b / 2**20:.0f} MiB"  # noqa: E731
-            print(f"| {size} | {mib(base)} | {mib(predicted)} | {mib(measured)} | {100 * (predicted - measured) / measured:+.0f}% |")
+            print(
+                f"| {size} | {mib(base)} | {mib(predicted)} | {mib(measured)} "
+                f"| {100 * (predicted - measured) / measured:+.0f}% |"
+            )
 
 
 if __name__ == "__main__":

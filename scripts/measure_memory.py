@@ -10,7 +10,7 @@ import sys
 
 CHILD = """
 import resource, sys, numpy as np, torch
-from tpstvsr_cli.inference import upscale_frames
+from tpstvsr_cli.engine.stream import upscale_frames
 from tpstvsr_cli.models import build_model
 w, h, preset = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 frames = [np.random.default_rng(i).integers(0, 256, (h, w, 3), dtype=np.uint8) for i in range(13)]
@@ -22,7 +22,9 @@ SIZES = ((160, 96), (320, 180))
 
 
 def peak_kib(w: int, h: int, preset: str) -> int:
-    out = subprocess.run([sys.executable, "-c", CHILD, str(w), str(h), preset], check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, str(w), str(h), preset], check=True, capture_output=True, text=True
+    )
     return int(out.stdout.split()[-1])
 
 
@@ -30,5 +32,7 @@ if __name__ == "__main__":
     for preset in sys.argv[1:] or ["tiny", "default", "paper"]:
         (w0, h0), (w1, h1) = SIZES
         k0, k1 = peak_kib(w0, h0, preset), peak_kib(w1, h1, preset)
-        print(f"{preset}: {k0 / 1024:.0f} MiB at {w0}x{h0}, {k1 / 1024:.0f} MiB at {w1}x{h1}, "
-              f"{(k1 - k0) / (w1 * h1 - w0 * h0):.1f} KiB per input pixel")
+        print(
+            f"{preset}: {k0 / 1024:.0f} MiB at {w0}x{h0}, {k1 / 1024:.0f} MiB at {w1}x{h1}, "
+            f"{(k1 - k0) / (w1 * h1 - w0 * h0):.1f} KiB per input pixel"
+        )

@@ -77,18 +77,44 @@ class Sampler(threading.Thread):
 
 
 def make_clip(path: Path, frames: int, size: str, rate: int = 25) -> None:
-    from tpstvsr_cli.video.probe import ffmpeg_exe
+    from tpstvsr_cli.media.probe import ffmpeg_exe
 
     seconds = frames / rate
-    subprocess.run([ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i", f"testsrc2=s={size}:r={rate}",
-                    "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds:.6f}",
-                    "-frames:v", str(frames), "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
-                    "-c:a", "aac", "-shortest", str(path)], check=True)
+    subprocess.run(
+        [
+            ffmpeg_exe(),
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc2=s={size}:r={rate}",
+            "-f",
+            "lavfi",
+            "-i",
+            f"sine=frequency=440:sample_rate=48000:duration={seconds:.6f}",
+            "-frames:v",
+            str(frames),
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-shortest",
+            str(path),
+        ],
+        check=True,
+    )
 
 
 def tiny_weights(path: Path) -> Path:
     from tpstvsr_cli.models import build_model
-    from tpstvsr_cli.weights import save_release
+    from tpstvsr_cli.models.release import save_release
 
     save_release(build_model("tiny"), "tiny", path)
     return path
@@ -96,8 +122,22 @@ def tiny_weights(path: Path) -> Path:
 
 def convert(clip: Path, out: Path, weights: Path, extra: list[str]) -> dict:
     """One conversion in a fresh process, sampled; its figures as a dict."""
-    cmd = [sys.executable, "-m", "tpstvsr_cli", "upscale", str(clip), str(out), "--weights", str(weights),
-           "--device", "cpu", "--quiet", "--preset", "ultrafast", *extra]
+    cmd = [
+        sys.executable,
+        "-m",
+        "tpstvsr_cli",
+        "upscale",
+        str(clip),
+        str(out),
+        "--weights",
+        str(weights),
+        "--device",
+        "cpu",
+        "--quiet",
+        "--preset",
+        "ultrafast",
+        *extra,
+    ]
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
     sampler = Sampler(proc.pid)
@@ -109,14 +149,17 @@ def convert(clip: Path, out: Path, weights: Path, extra: list[str]) -> dict:
         raise SystemExit(f"conversion failed ({proc.returncode}): {err.strip()[-2000:]}")
     s = sampler.samples
     quarter = max(1, len(s) // 4)
-    return {"wall_s": round(time.perf_counter() - start, 1), "samples": len(s),
-            "peak_rss_mib": round(max(x[1] for x in s) / 2**20, 1),
-            "peak_tree_rss_mib": round(max(x[2] for x in s) / 2**20, 1),
-            "tree_peak_at": round(max(s, key=lambda x: x[2])[0] / s[-1][0], 3),  # fraction of the run
-            "tree_processes_at_peak": max(s, key=lambda x: x[2])[3],
-            # The second quarter, not the first: that one is mostly Python and torch starting up.
-            "second_quarter_median_mib": round(statistics.median(x[1] for x in s[quarter:2 * quarter]) / 2**20, 1),
-            "last_quarter_median_mib": round(statistics.median(x[1] for x in s[-quarter:]) / 2**20, 1)}
+    return {
+        "wall_s": round(time.perf_counter() - start, 1),
+        "samples": len(s),
+        "peak_rss_mib": round(max(x[1] for x in s) / 2**20, 1),
+        "peak_tree_rss_mib": round(max(x[2] for x in s) / 2**20, 1),
+        "tree_peak_at": round(max(s, key=lambda x: x[2])[0] / s[-1][0], 3),  # fraction of the run
+        "tree_processes_at_peak": max(s, key=lambda x: x[2])[3],
+        # The second quarter, not the first: that one is mostly Python and torch starting up.
+        "second_quarter_median_mib": round(statistics.median(x[1] for x in s[quarter : 2 * quarter]) / 2**20, 1),
+        "last_quarter_median_mib": round(statistics.median(x[1] for x in s[-quarter:]) / 2**20, 1),
+    }
 
 
 def main() -> int:
@@ -133,17 +176,24 @@ def main() -> int:
         for n in (int(x) for x in args.lengths.split(",")):
             clip = Path(tmp) / f"clip_{n}.mp4"
             make_clip(clip, n, args.size)
-            row = {"input_frames": n, "output_frames": 2 * n, **convert(clip, Path(tmp) / f"out_{n}.mp4", weights, args.extra)}
+            row = {
+                "input_frames": n,
+                "output_frames": 2 * n,
+                **convert(clip, Path(tmp) / f"out_{n}.mp4", weights, args.extra),
+            }
             clip.unlink()
             rows.append(row)
             if not args.json:
                 print(json.dumps(row), flush=True)
     growth = rows[-1]["peak_rss_mib"] / rows[0]["peak_rss_mib"] - 1
     result = {"size": args.size, "rows": rows, "peak_growth": round(growth, 4), "tolerance": args.tolerance}
-    print(json.dumps(result, indent=1) if args.json else
-          f"peak RSS {rows[0]['peak_rss_mib']} MiB at {rows[0]['output_frames']} output frames, "
-          f"{rows[-1]['peak_rss_mib']} MiB at {rows[-1]['output_frames']}: {100 * growth:+.1f}% "
-          f"({'flat' if growth <= args.tolerance else 'GROWS'}, tolerance {100 * args.tolerance:.0f}%)")
+    print(
+        json.dumps(result, indent=1)
+        if args.json
+        else f"peak RSS {rows[0]['peak_rss_mib']} MiB at {rows[0]['output_frames']} output frames, "
+        f"{rows[-1]['peak_rss_mib']} MiB at {rows[-1]['output_frames']}: {100 * growth:+.1f}% "
+        f"({'flat' if growth <= args.tolerance else 'GROWS'}, tolerance {100 * args.tolerance:.0f}%)"
+    )
     return 0 if growth <= args.tolerance else 1
 
 

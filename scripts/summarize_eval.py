@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Markdown table from `tpstvsr eval --json` outputs: per sequence, the mean over them, gains over bicubic.
 
-    python scripts/summarize_eval.py runs/eval/bedroom.json runs/eval/youtubevos.json --held-out runs/eval/triplets.json
+python scripts/summarize_eval.py runs/eval/bedroom.json runs/eval/youtubevos.json --held-out runs/eval/triplets.json
 """
 
 import argparse
@@ -17,13 +17,19 @@ def _sequences(paths: list[Path]) -> list[dict]:
 
 
 def _mean(seqs: list[dict]) -> dict:
-    return {m: {k: sum(s["scores"][m][k] for s in seqs) / len(seqs) for k in KEYS} for m in METHODS if m in seqs[0]["scores"]}
+    return {
+        m: {k: sum(s["scores"][m][k] for s in seqs) / len(seqs) for k in KEYS}
+        for m in METHODS
+        if m in seqs[0]["scores"]
+    }
 
 
 def _rows(name: str, scores: dict) -> list[str]:
     out = []
     for m, v in scores.items():
-        out.append(f"| {name} | {m} | {v['psnr']:.2f} | {v['ssim']:.4f} | {v['psnr_interp']:.2f} | {v['ssim_interp']:.4f} |")
+        out.append(
+            f"| {name} | {m} | {v['psnr']:.2f} | {v['ssim']:.4f} | {v['psnr_interp']:.2f} | {v['ssim_interp']:.4f} |"
+        )
         name = ""
     gain = scores["model"]["psnr"] - scores["bicubic"]["psnr"]
     gain_i = scores["model"]["psnr_interp"] - scores["bicubic"]["psnr_interp"]

@@ -15,7 +15,7 @@ mkdir -p runs/default
 # PASSIVE: with other processes on the same 2 cores, spinning OpenMP threads made steps 8x slower.
 export OMP_WAIT_POLICY=PASSIVE
 export GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736
-nohup python -m tpstvsr_cli train "$DATA/train" --run-dir runs/default --preset default \
+nohup python -m tpstvsr_cli train "$DATA/train" --run-dir runs/default --model default \
   --stage-steps 1500,1000,10000 --batch 4 --crop 128 --max-stride 3 --lr 4e-4 --cache-dir "${CACHE:-$HOME/.cache/tpstvsr/frames}" \
   --val "$DATA/val/bedroom" --val "$DATA/val/youtubevos_1001_3iEIq5HBY1s" --val "$DATA/val/youtubevos_1007_YCTBBdbKSSg" \
   --val-every 250 --ckpt-minutes 10 --release runs/default/release.safetensors "$@" >> runs/default/train.log 2>&1 &

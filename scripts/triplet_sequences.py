@@ -16,8 +16,11 @@ def main(root: Path, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     made = 0
     for scene in sorted((root / "davis" / "gt").iterdir()):
-        frames = [root / "davis" / "input" / scene.name / "frame10.png", scene / "frame10i11.png",
-                  root / "davis" / "input" / scene.name / "frame11.png"]
+        frames = [
+            root / "davis" / "input" / scene.name / "frame10.png",
+            scene / "frame10i11.png",
+            root / "davis" / "input" / scene.name / "frame11.png",
+        ]
         made += _link(out / f"davis_{scene.name}", frames)
     for scene in sorted((root / "ucf101").iterdir(), key=lambda p: int(p.name) if p.name.isdigit() else 0):
         made += _link(out / f"ucf101_{scene.name}", [scene / f"frame{i}.png" for i in range(3)])

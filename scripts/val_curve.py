@@ -19,7 +19,10 @@ def rows(path: str, offset_hours: float, cores: int) -> list[str]:
     out = []
     for h in history:
         wall = offset_hours + h["minutes"] / 60
-        out.append(f"| {h['step']} | {h['stage']} | {wall:.2f} | {wall * cores:.1f} | {h['gain']:+.2f} | {h['gain_odd']:+.2f} |")
+        out.append(
+            f"| {h['step']} | {h['stage']} | {wall:.2f} | {wall * cores:.1f} "
+            f"| {h['gain']:+.2f} | {h['gain_odd']:+.2f} |"
+        )
     return out
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from tpstvsr_cli.video.probe import ffmpeg_exe
+from tpstvsr_cli.media.probe import ffmpeg_exe
 
 torch.set_num_threads(1)
 
@@ -21,13 +21,22 @@ SHARED_SMOKE = Path(__file__).resolve().parents[2] / "shared" / "data" / "smoke"
 
 def ffmpeg(*args: str) -> None:
     """Run the bundled ffmpeg; a failure shows its stderr."""
-    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args], capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stderr
 
 
-def make_clip(path: Path, size: str = "64x48", frames: int = 12, rate: str = "25", audio: bool = True,
-              source: str = "testsrc2", extra: tuple[str, ...] = (), pix_fmt: str = "yuv420p") -> Path:
+def make_clip(
+    path: Path,
+    size: str = "64x48",
+    frames: int = 12,
+    rate: str = "25",
+    audio: bool = True,
+    source: str = "testsrc2",
+    extra: tuple[str, ...] = (),
+    pix_fmt: str = "yuv420p",
+) -> Path:
     """A generated clip of exactly `frames` frames at `rate`, with sine audio of the same duration."""
     args = ["-f", "lavfi", "-i", f"{source}=s={size}:r={rate}"]
     if audio:  # a fixed duration: "-shortest" alone cut the audio at a load-dependent point (flaky estimates)
@@ -40,16 +49,45 @@ def make_clip(path: Path, size: str = "64x48", frames: int = 12, rate: str = "25
     return path
 
 
-def write_rgb_video(path: Path, frames: np.ndarray, rate: int, matrix: str, range_: str, extra: tuple[str, ...] = ()) -> Path:
+def write_rgb_video(
+    path: Path, frames: np.ndarray, rate: int, matrix: str, range_: str, extra: tuple[str, ...] = ()
+) -> Path:
     """Encode known RGB frames [N, H, W, 3] with an explicit matrix and range, independently of the code
     under test: the scale filter converts, setparams tags."""
     n, h, w, _ = frames.shape
     scale_matrix = {"bt470bg": "bt470bg", "smpte170m": "smpte170m"}.get(matrix, matrix)
-    vf = (f"scale=out_color_matrix={scale_matrix}:out_range={range_}:flags=accurate_rnd+full_chroma_int,"
-          f"setparams=colorspace={matrix}:range={range_}")
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24",
-           "-s", f"{w}x{h}", "-framerate", str(rate), "-i", "pipe:", "-vf", vf, "-c:v", "libx264", "-qp", "0",
-           "-pix_fmt", "yuv444p", *extra, str(path)]
+    vf = (
+        f"scale=out_color_matrix={scale_matrix}:out_range={range_}:flags=accurate_rnd+full_chroma_int,"
+        f"setparams=colorspace={matrix}:range={range_}"
+    )
+    cmd = [
+        ffmpeg_exe(),
+        "-hide_banner",
+        "-nostdin",
+        "-loglevel",
+        "error",
+        "-y",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "rgb24",
+        "-s",
+        f"{w}x{h}",
+        "-framerate",
+        str(rate),
+        "-i",
+        "pipe:",
+        "-vf",
+        vf,
+        "-c:v",
+        "libx264",
+        "-qp",
+        "0",
+        "-pix_fmt",
+        "yuv444p",
+        *extra,
+        str(path),
+    ]
     proc = subprocess.run(cmd, input=frames.tobytes(), capture_output=True)
     assert proc.returncode == 0, proc.stderr.decode()
     return path
@@ -68,7 +106,7 @@ def clips(tmp_path_factory) -> Path:
 def tiny_weights(tmp_path_factory) -> Path:
     """Release weights of an untrained tiny network (bicubic + frame averaging: fast and predictable)."""
     from tpstvsr_cli.models import build_model
-    from tpstvsr_cli.weights import save_release
+    from tpstvsr_cli.models.release import save_release
 
     path = tmp_path_factory.mktemp("weights") / "tiny.safetensors"
     save_release(build_model("tiny"), "tiny", path)
@@ -94,7 +132,7 @@ class FailingModel(torch.nn.Module):
 @pytest.fixture(scope="session")
 def tiny_failing(tiny_weights):
     """tiny_failing(fail_at=None, error=KeyboardInterrupt): the tiny weights in a fresh FailingModel."""
-    from tpstvsr_cli.weights import load_model
+    from tpstvsr_cli.models.release import load_model
 
     return lambda **kw: FailingModel(load_model(tiny_weights)[0], **kw)
 

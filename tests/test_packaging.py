@@ -1,7 +1,8 @@
 """The wheel carries every subpackage and the default weights (pyproject lists packages explicitly)."""
 
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,7 +23,7 @@ def test_weights_folder_maps_into_the_package():
 def test_default_weights_load_when_present():
     import pytest
 
-    from tpstvsr_cli.weights import default_weights_path, load_model
+    from tpstvsr_cli.models.release import default_weights_path, load_model
 
     path = default_weights_path()
     if not path.is_file():

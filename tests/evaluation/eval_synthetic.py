@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from tpstvsr_cli.video.probe import ffmpeg_exe
+from tpstvsr_cli.media.probe import ffmpeg_exe
 
 
 def moving_texture(frames: int, height: int, width: int, step: int = 1, seed: int = 0) -> np.ndarray:
@@ -30,7 +30,27 @@ def write_folder(folder: Path, frames: np.ndarray) -> Path:
 def write_lossless_video(path: Path, frames: np.ndarray) -> Path:
     """FFV1 in Matroska from RGB frames on a pipe: decodes back to exactly these frames."""
     n, h, w = frames.shape[:3]
-    cmd = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24",
-           "-s", f"{w}x{h}", "-r", "25", "-i", "pipe:", "-c:v", "ffv1", "-pix_fmt", "bgr0", str(path)]
+    cmd = [
+        ffmpeg_exe(),
+        "-nostdin",
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "rgb24",
+        "-s",
+        f"{w}x{h}",
+        "-r",
+        "25",
+        "-i",
+        "pipe:",
+        "-c:v",
+        "ffv1",
+        "-pix_fmt",
+        "bgr0",
+        str(path),
+    ]
     subprocess.run(cmd, input=np.ascontiguousarray(frames).tobytes(), check=True, capture_output=True)
     return path

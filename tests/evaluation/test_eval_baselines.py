@@ -9,7 +9,7 @@ from eval_synthetic import moving_texture
 from tpstvsr_cli.errors import TpstvsrError
 from tpstvsr_cli.evaluation.baselines import bicubic_blend
 from tpstvsr_cli.evaluation.ffmpeg_baseline import filter_string, lanczos_minterpolate
-from tpstvsr_cli.evaluation.metrics import rgb_to_y, psnr
+from tpstvsr_cli.evaluation.metrics import psnr, rgb_to_y
 
 
 def bicubic_x4(frame: np.ndarray) -> torch.Tensor:
@@ -29,7 +29,9 @@ def test_bicubic_blend_frames():
     for k in range(4):  # frame 2k is input k upscaled
         np.testing.assert_array_equal(out[2 * k], as_uint8(bicubic_x4(inputs[k])))
     for k in range(3):  # frame 2k+1 is the mean of the two upscales
-        np.testing.assert_array_equal(out[2 * k + 1], as_uint8(0.5 * (bicubic_x4(inputs[k]) + bicubic_x4(inputs[k + 1]))))
+        np.testing.assert_array_equal(
+            out[2 * k + 1], as_uint8(0.5 * (bicubic_x4(inputs[k]) + bicubic_x4(inputs[k + 1])))
+        )
 
 
 def square_clip(n: int, step: int = 2) -> np.ndarray:

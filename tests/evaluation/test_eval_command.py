@@ -11,7 +11,7 @@ from tpstvsr_cli.cli import main
 from tpstvsr_cli.evaluation.evaluate import BICUBIC, FFMPEG, MODEL, evaluate, score_method
 from tpstvsr_cli.evaluation.metrics import PSNR_CAP_DB, score_frame
 from tpstvsr_cli.models import build_model
-from tpstvsr_cli.weights import save_release
+from tpstvsr_cli.models.release import save_release
 
 
 def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
@@ -50,7 +50,9 @@ def test_cli_json_with_weights_file(tmp_path, monkeypatch, capsys):
     weights = tmp_path / "tiny.safetensors"
     save_release(build_model("tiny"), "tiny", weights)
     folders = [write_folder(tmp_path / name, moving_texture(5, 40, 40, seed=i)) for i, name in enumerate(("a", "b"))]
-    code, out, err = run_cli(monkeypatch, capsys, *map(str, folders), "--weights", str(weights), "--json", "--device", "cpu")
+    code, out, err = run_cli(
+        monkeypatch, capsys, *map(str, folders), "--weights", str(weights), "--json", "--device", "cpu"
+    )
     assert code == 0, err
     data = json.loads(out)  # stdout holds only the JSON; progress went to stderr
     assert [s["name"] for s in data["sequences"]] == ["a", "b"]
@@ -58,25 +60,41 @@ def test_cli_json_with_weights_file(tmp_path, monkeypatch, capsys):
     a, b = (s["scores"][FFMPEG]["psnr"] for s in data["sequences"])
     assert data["overall"][FFMPEG]["psnr"] == pytest.approx((a + b) / 2)
     assert data["overall_gain_over_bicubic"]["psnr"] == pytest.approx(
-        data["overall"][MODEL]["psnr"] - data["overall"][BICUBIC]["psnr"])
+        data["overall"][MODEL]["psnr"] - data["overall"][BICUBIC]["psnr"]
+    )
     assert data["overall"][MODEL]["seconds"] > 0
 
 
 def test_cli_table(sequence_folder, monkeypatch, capsys):
-    code, out, err = run_cli(monkeypatch, capsys, str(sequence_folder), "--preset", "tiny", "--no-ffmpeg",
-                             "--center-crop", "48x40", "--max-frames", "5", "--device", "cpu")
+    code, out, err = run_cli(
+        monkeypatch,
+        capsys,
+        str(sequence_folder),
+        "--preset",
+        "tiny",
+        "--no-ffmpeg",
+        "--center-crop",
+        "48x40",
+        "--max-frames",
+        "5",
+        "--device",
+        "cpu",
+    )
     assert code == 0, err
     first_words = [line.split()[0] for line in out.splitlines() if line.strip()]
     assert "seq" in first_words and BICUBIC in first_words and FFMPEG not in first_words  # rows: sequence, methods
     assert "5 frames at 48x40" in err
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--preset", "tiny", "--weights", "x.safetensors"], "not both"),
-    (["--preset", "tiny", "--center-crop", "48y40"], "WxH"),
-    (["--preset", "huge"], "unknown preset"),
-    (["--weights", "missing.safetensors"], "not found"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--preset", "tiny", "--weights", "x.safetensors"], "not both"),
+        (["--preset", "tiny", "--center-crop", "48y40"], "WxH"),
+        (["--preset", "huge"], "unknown preset"),
+        (["--weights", "missing.safetensors"], "not found"),
+    ],
+)
 def test_cli_user_errors(sequence_folder, monkeypatch, capsys, args, message):
     code, out, err = run_cli(monkeypatch, capsys, str(sequence_folder), "--no-ffmpeg", *args)
     assert code == 2

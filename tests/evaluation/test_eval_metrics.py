@@ -13,8 +13,14 @@ from tpstvsr_cli.evaluation.metrics import PSNR_CAP_DB, psnr, rgb_to_y, score_fr
 def test_y_of_pure_colours_follows_bt601():
     colours = np.array([[[0, 0, 0], [255, 255, 255], [255, 0, 0], [0, 255, 0], [0, 0, 255], [128, 64, 32]]], np.uint8)
     y = rgb_to_y(colours)[0].numpy()
-    expected = [16.0, 16 + 65.481 + 128.553 + 24.966, 16 + 65.481, 16 + 128.553, 16 + 24.966,
-                16 + (65.481 * 128 + 128.553 * 64 + 24.966 * 32) / 255]
+    expected = [
+        16.0,
+        16 + 65.481 + 128.553 + 24.966,
+        16 + 65.481,
+        16 + 128.553,
+        16 + 24.966,
+        16 + (65.481 * 128 + 128.553 * 64 + 24.966 * 32) / 255,
+    ]
     np.testing.assert_allclose(y, expected, atol=1e-9)
     assert y[1] == pytest.approx(235.0)  # studio range: white is 235
 

@@ -2,14 +2,13 @@ import dataclasses
 
 import pytest
 import torch
+from test_keyframe_interp import _shifted_pair  # tests/models is on sys.path (pytest prepend mode)
 
 from tpstvsr_cli.models import PRESETS, build_model
 from tpstvsr_cli.models.key_fusion import KeyFusion
 from tpstvsr_cli.models.keyframe_interp import KeyframeInterp, warp_neighbour
+from tpstvsr_cli.models.release import load_state
 from tpstvsr_cli.models.tpnet import TPNet
-from tpstvsr_cli.weights import load_state
-
-from test_keyframe_interp import _shifted_pair  # tests/models is on sys.path (pytest prepend mode)
 
 
 @pytest.mark.parametrize("hw", [(1, 1), (5, 7), (16, 12)])

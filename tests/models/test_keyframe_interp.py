@@ -21,9 +21,11 @@ def _shifted_pair(dy4: int, dx4: int, h=24, w=32):
     So the content moves (dy4 / 4, dx4 / 4) input pixels between them: sub-pixel where dy4, dx4 are not
     multiples of 4. Also returns the true middle frame (moved half as far)."""
     big = _texture(4 * h + 64, 4 * w + 64, seed=3)
+
     def view(oy, ox):
         crop = big[:, 32 - oy : 32 - oy + 4 * h, 32 - ox : 32 - ox + 4 * w][None]
         return F.avg_pool2d(crop, 4)
+
     return view(0, 0), view(dy4, dx4), view(dy4 // 2, dx4 // 2)
 
 
@@ -101,4 +103,9 @@ def test_presets_that_interpolate_from_key_frames():
     assert build_model("default").interp is not None
     assert build_model("tiny").interp is not None
     assert build_model("paper").interp is None
-    assert build_model(dataclasses.replace(PRESETS["default"], keyframe_radius=0, fusion_channels=0, blend_channels=0)).interp is None
+    assert (
+        build_model(
+            dataclasses.replace(PRESETS["default"], keyframe_radius=0, fusion_channels=0, blend_channels=0)
+        ).interp
+        is None
+    )

@@ -6,7 +6,7 @@ import torch
 from tpstvsr_cli.models import PRESETS, build_model
 from tpstvsr_cli.models.keyframe_interp import KeyframeInterp
 from tpstvsr_cli.models.mid_blend import MidBlend
-from tpstvsr_cli.weights import load_state
+from tpstvsr_cli.models.release import load_state
 
 
 @pytest.mark.parametrize("hw", [(1, 1), (5, 7), (16, 12)])

@@ -1,7 +1,12 @@
 import torch
 
 from tpstvsr_cli.models.profiles import (
-    blend_time, degrade_clip, from_horizontal_profiles, from_vertical_profiles, to_horizontal_profiles, to_vertical_profiles,
+    blend_time,
+    degrade_clip,
+    from_horizontal_profiles,
+    from_vertical_profiles,
+    to_horizontal_profiles,
+    to_vertical_profiles,
 )
 
 

@@ -5,16 +5,16 @@ import pytest
 import torch
 
 from tpstvsr_cli.errors import TpstvsrError
+from tpstvsr_cli.models.release import load_model, read_metadata
 from tpstvsr_cli.training.config import TrainConfig
 from tpstvsr_cli.training.frame_pool import halve_if_large, load_pool
 from tpstvsr_cli.training.samples import make_batch
 from tpstvsr_cli.training.trainer import train
-from tpstvsr_cli.weights import load_model, read_metadata
 
 
 @pytest.fixture(scope="module")
 def frame_dirs(tmp_path_factory):
-    from tpstvsr_cli.frame_folder import write_frame
+    from tpstvsr_cli.media.frame_folder import write_frame
 
     root = tmp_path_factory.mktemp("pool")
     rng = np.random.default_rng(0)
@@ -27,8 +27,19 @@ def frame_dirs(tmp_path_factory):
 
 
 def _cfg(frame_dirs, tmp_path, **kw):
-    args = dict(data=[frame_dirs], run_dir=tmp_path / "run", preset="tiny", cache_dir=tmp_path / "cache",
-                stage_steps=(2, 2, 2), batch=2, crop=16, in_frames=3, ckpt_minutes=1e9, val=[frame_dirs / "a"], val_every=3)
+    args = dict(
+        data=[frame_dirs],
+        run_dir=tmp_path / "run",
+        preset="tiny",
+        cache_dir=tmp_path / "cache",
+        stage_steps=(2, 2, 2),
+        batch=2,
+        crop=16,
+        in_frames=3,
+        ckpt_minutes=1e9,
+        val=[frame_dirs / "a"],
+        val_every=3,
+    )
     args.update(kw)
     return TrainConfig(**args)
 
@@ -139,7 +150,17 @@ def test_train_only_one_module_leaves_the_others_as_they_were(frame_dirs, tmp_pa
     train(_cfg(frame_dirs, tmp_path / "a", val=[], release=release))
     before, _ = load_model(release)
     again = tmp_path / "again.safetensors"
-    train(_cfg(frame_dirs, tmp_path / "b", val=[], init_from=release, restart_stage=True, release=again, train_only="fusion"))
+    train(
+        _cfg(
+            frame_dirs,
+            tmp_path / "b",
+            val=[],
+            init_from=release,
+            restart_stage=True,
+            release=again,
+            train_only="fusion",
+        )
+    )
     after, _ = load_model(again)
     assert not torch.equal(before.fusion.tail.weight, after.fusion.tail.weight)
     for name in ("tpsrm", "fsm", "rm"):

@@ -14,11 +14,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..engine import InferenceOptions, resolve_compute, upscale_frames
 from ..errors import TpstvsrError
-from ..sizes import check_max_memory
-from ..inference import check_options, resolve_device, upscale_frames
-from ..models import PRESETS, build_model
-from ..weights import load_model
+from ..models.loading import get_model
 from .baselines import bicubic_blend
 from .ffmpeg_baseline import lanczos_minterpolate
 from .metrics import score_frame
@@ -93,80 +91,138 @@ def score_method(outputs: Iterable[np.ndarray], truth: np.ndarray, *, collect_fi
     if len(psnrs) != len(truth):
         raise TpstvsrError(f"a method returned {len(psnrs)} frames, {len(truth)} expected")
     return Scores(
-        psnr=float(np.mean(psnrs)), ssim=float(np.mean(ssims)),
-        psnr_interp=float(np.mean(psnrs[1::2])), ssim_interp=float(np.mean(ssims[1::2])),
-        frames=len(psnrs), seconds=clock[0],
+        psnr=float(np.mean(psnrs)),
+        ssim=float(np.mean(ssims)),
+        psnr_interp=float(np.mean(psnrs[1::2])),
+        ssim_interp=float(np.mean(ssims[1::2])),
+        frames=len(psnrs),
+        seconds=clock[0],
     )
 
 
 def mean_scores(scores: list[Scores]) -> Scores:
     """Mean over sequences of each average; frames and seconds add up."""
+
     def avg(name: str) -> float:
         return float(np.mean([getattr(s, name) for s in scores]))
 
     return Scores(
-        psnr=avg("psnr"), ssim=avg("ssim"), psnr_interp=avg("psnr_interp"), ssim_interp=avg("ssim_interp"),
-        frames=sum(s.frames for s in scores), seconds=sum(s.seconds for s in scores),
+        psnr=avg("psnr"),
+        ssim=avg("ssim"),
+        psnr_interp=avg("psnr_interp"),
+        ssim_interp=avg("ssim_interp"),
+        frames=sum(s.frames for s in scores),
+        seconds=sum(s.seconds for s in scores),
     )
 
 
 def _load(weights: Path | None, preset: str | None) -> tuple[torch.nn.Module, str]:
     if weights is not None and preset is not None:
-        raise TpstvsrError("give --weights or --preset, not both")
+        raise TpstvsrError("give --weights or --model, not both")
     if preset is not None:
-        if preset not in PRESETS:
-            raise TpstvsrError(f"unknown preset {preset!r} (choose from {', '.join(PRESETS)})")
         torch.manual_seed(0)  # random weights, but the same ones every run
-        return build_model(preset).eval(), f"preset {preset}, random weights"
-    model, meta = load_model(weights)
+        return get_model(preset)[0], f"preset {preset}, random weights"
+    model, meta = get_model(weights=weights)
     name = Path(weights).name if weights is not None else "default weights"
     return model, f"{name} (preset {meta.get('preset')})"
 
 
-def _warm_up(model: torch.nn.Module, inputs: np.ndarray, device: torch.device, precision: str,
-             max_memory: int | None = None) -> None:
+def _warm_up(
+    model: torch.nn.Module, inputs: np.ndarray, device: torch.device, precision: str, max_memory: int | None = None
+) -> None:
     """One small untimed pass, so that the model's time leaves out torch's one-off start-up (seconds on a CPU)."""
     for _ in upscale_frames(model, inputs[:2, :16, :16], device=device, precision=precision, max_memory=max_memory):
         pass
 
 
+@dataclass(frozen=True)
+class Selection:
+    """Which part of each ground-truth sequence is scored."""
+
+    center_crop: tuple[int, int] | None = None  # WxH, after gt_scale
+    gt_scale: float | None = None  # downscale the ground truth first
+    max_frames: int | None = None  # at most this many ground-truth frames (an odd count is kept)
+
+
+@dataclass
+class _Run:
+    model: torch.nn.Module
+    options: InferenceOptions
+    device: torch.device
+    precision: str
+    use_ffmpeg: bool
+    log: Callable[[str], None]
+
+
+def _score_sequence(run: _Run, path: Path, selection: Selection, first: bool) -> SequenceResult:
+    seq = load_sequence(
+        Path(path), max_frames=selection.max_frames, gt_scale=selection.gt_scale, crop=selection.center_crop
+    )
+    inputs = downscale_input(seq.truth)
+    size = (seq.truth.shape[2], seq.truth.shape[1])
+    run.log(
+        f"{seq.name}: {len(seq.truth)} frames at {size[0]}x{size[1]} "
+        f"from {len(inputs)} at {size[0] // 4}x{size[1] // 4}"
+    )
+    result = SequenceResult(seq.name, str(seq.path), seq.source_size, size, len(seq.truth))
+    if first:
+        _warm_up(run.model, inputs, run.device, run.precision, run.options.max_memory)
+    model_frames = upscale_frames(
+        run.model,
+        inputs,
+        run.options,
+        device=run.device,
+        precision=run.precision,
+        warn=lambda msg: run.log(f"warning: {msg}"),
+    )
+    result.scores[MODEL] = score_method(model_frames, seq.truth)
+    run.log(f"  model {result.scores[MODEL].psnr:.2f} dB in {result.scores[MODEL].seconds:.1f} s")
+    result.scores[BICUBIC] = score_method(bicubic_blend(inputs), seq.truth)
+    if run.use_ffmpeg:
+        result.scores[FFMPEG] = score_method(lanczos_minterpolate(inputs), seq.truth, collect_first=True)
+    return result
+
+
 def evaluate(
-    sequences: list[Path], *, weights: Path | None = None, preset: str | None = None,
-    center_crop: tuple[int, int] | None = None, gt_scale: float | None = None, max_frames: int | None = None,
-    device: str = "auto", precision: str = "fp32", chunk: int = 8, overlap: int = 2, tile: int | None = None,
-    use_ffmpeg: bool = True, log: Callable[[str], None] | None = None, ensemble: int = 1, max_memory: int | None = None,
+    sequences: list[Path],
+    *,
+    weights: Path | None = None,
+    preset: str | None = None,
+    device: str = "auto",
+    precision: str = "auto",
+    use_ffmpeg: bool = True,
+    log: Callable[[str], None] | None = None,
+    **options,
 ) -> EvalResult:
-    """Score the model (weights file, default weights, or a random `preset`) and the baselines on each sequence."""
+    """Score the model (weights file, default weights, or a random `preset`) and the baselines on each sequence.
+
+    `options`: Selection fields (center_crop, gt_scale, max_frames) and InferenceOptions fields (chunk, overlap,
+    tile, ensemble, max_memory), checked before any work."""
     if not sequences:
         raise TpstvsrError("no sequences given")
-    check_options(chunk, overlap, tile, 16, ensemble)
-    max_memory = check_max_memory(max_memory)
+    selection = Selection(**{k: options.pop(k) for k in ("center_crop", "gt_scale", "max_frames") if k in options})
+    inference = InferenceOptions(**options)
     log = log or (lambda _msg: None)
-    dev = resolve_device(device)
+    compute = resolve_compute(device, precision)  # the same rules as upscale's: fp16 on the CPU runs as fp32
+    if compute.note:
+        log(f"warning: {compute.note}")
     model, label = _load(weights, preset)
-    results = []
-    for path in sequences:
-        seq = load_sequence(Path(path), max_frames=max_frames, gt_scale=gt_scale, crop=center_crop)
-        inputs = downscale_input(seq.truth)
-        size = (seq.truth.shape[2], seq.truth.shape[1])
-        log(f"{seq.name}: {len(seq.truth)} frames at {size[0]}x{size[1]} from {len(inputs)} at {size[0] // 4}x{size[1] // 4}")
-        result = SequenceResult(seq.name, str(seq.path), seq.source_size, size, len(seq.truth))
-        if not results:
-            _warm_up(model, inputs, dev, precision, max_memory)
-        model_frames = upscale_frames(model, inputs, chunk=chunk, overlap=overlap, tile=tile, device=dev, precision=precision,
-                                      ensemble=ensemble, max_memory=max_memory, warn=lambda msg: log(f"warning: {msg}"))
-        result.scores[MODEL] = score_method(model_frames, seq.truth)
-        log(f"  model {result.scores[MODEL].psnr:.2f} dB in {result.scores[MODEL].seconds:.1f} s")
-        result.scores[BICUBIC] = score_method(bicubic_blend(inputs), seq.truth)
-        if use_ffmpeg:
-            result.scores[FFMPEG] = score_method(lanczos_minterpolate(inputs), seq.truth, collect_first=True)
-        results.append(result)
-    methods = list(results[0].scores)
-    overall = {m: mean_scores([r.scores[m] for r in results]) for m in methods}
+    run = _Run(model, inference, compute.device, compute.precision, use_ffmpeg, log)
+    results = [_score_sequence(run, path, selection, first=i == 0) for i, path in enumerate(sequences)]
+    overall = {m: mean_scores([r.scores[m] for r in results]) for m in results[0].scores}
     settings = {
-        "weights": str(weights) if weights is not None else None, "preset": preset, "device": str(dev),
-        "precision": precision, "chunk": chunk, "overlap": overlap, "tile": tile, "ensemble": ensemble, "max_memory": max_memory, "gt_scale": gt_scale,
-        "center_crop": list(center_crop) if center_crop else None, "max_frames": max_frames,
+        "weights": str(weights) if weights is not None else None,
+        "preset": preset,
+        "device": str(compute.device),
+        "precision": compute.precision,
+        "chunk": inference.chunk,
+        "overlap": inference.overlap,
+        "tile": inference.tile,
+        "ensemble": inference.ensemble,
+        "max_memory": inference.max_memory,
+        "gt_scale": selection.gt_scale,
+        "center_crop": list(selection.center_crop) if selection.center_crop else None,
+        "max_frames": selection.max_frames,
         "torch_threads": torch.get_num_threads(),
     }
     return EvalResult(label, settings, results, overall)

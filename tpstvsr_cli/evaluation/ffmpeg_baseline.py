@@ -18,7 +18,7 @@ import ffmpeg
 import numpy as np
 
 from ..errors import TpstvsrError
-from ..video.probe import ffmpeg_exe
+from ..media.probe import ffmpeg_exe
 from .protocol import SCALE
 
 INPUT_FPS = 25
@@ -51,7 +51,9 @@ def lanczos_minterpolate(inputs: np.ndarray) -> Iterator[np.ndarray]:
     # `-nostdin` only stops ffmpeg reading the terminal; the frames still go in on the pipe. A thread feeds
     # them and another drains stderr, so neither pipe can fill up and block ffmpeg while we read stdout.
     feeder = threading.Thread(target=_feed, args=(proc, inputs), daemon=True)
-    drain = threading.Thread(target=lambda: errors.extend(line.decode("utf-8", "replace").rstrip() for line in proc.stderr), daemon=True)
+    drain = threading.Thread(
+        target=lambda: errors.extend(line.decode("utf-8", "replace").rstrip() for line in proc.stderr), daemon=True
+    )
     feeder.start()
     drain.start()
     frame_bytes = 4 * h * 4 * w * 3

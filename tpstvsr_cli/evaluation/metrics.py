@@ -61,7 +61,9 @@ def _blur_valid(img: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
 def ssim(y_a: torch.Tensor, y_b: torch.Tensor) -> float:
     """Mean SSIM of two luma images [H, W] (values 0..255, both sides at least 11 pixels)."""
     if y_a.shape != y_b.shape or y_a.dim() != 2:
-        raise ValueError(f"ssim: expected two [H, W] images of one shape, got {tuple(y_a.shape)} and {tuple(y_b.shape)}")
+        raise ValueError(
+            f"ssim: expected two [H, W] images of one shape, got {tuple(y_a.shape)} and {tuple(y_b.shape)}"
+        )
     if min(y_a.shape) < 11:
         raise ValueError(f"ssim: images must be at least 11x11, got {tuple(y_a.shape)}")
     c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2

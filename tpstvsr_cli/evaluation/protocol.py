@@ -7,9 +7,9 @@ output:       2N-1 frames at the ground truth's size; frame 2k lines up with inp
 """
 
 import numpy as np
-import torch
 import torch.nn.functional as F
 
+from ..engine.tensors import frames_to_tensor, tensor_to_frames
 from ..errors import TpstvsrError
 
 SCALE = 4
@@ -47,9 +47,8 @@ def odd_length(count: int) -> int:
 
 def resize_uint8(frames: np.ndarray, size: tuple[int, int], antialias: bool) -> np.ndarray:
     """Bicubic resize of uint8 [T, H, W, 3] to size (H', W') in float, rounded and clamped back to uint8."""
-    x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float() / 255.0
-    y = F.interpolate(x, size=size, mode="bicubic", align_corners=False, antialias=antialias)
-    return (y * 255.0).round_().clamp_(0, 255).to(torch.uint8).permute(0, 2, 3, 1).contiguous().numpy()
+    y = F.interpolate(frames_to_tensor(frames), size=size, mode="bicubic", align_corners=False, antialias=antialias)
+    return tensor_to_frames(y)
 
 
 def downscale_input(truth: np.ndarray) -> np.ndarray:
@@ -60,7 +59,9 @@ def downscale_input(truth: np.ndarray) -> np.ndarray:
     return resize_uint8(truth[0::2], (h // SCALE, w // SCALE), antialias=True)
 
 
-def prepare_truth(frames: np.ndarray, *, gt_scale: float | None = None, crop: tuple[int, int] | None = None) -> np.ndarray:
+def prepare_truth(
+    frames: np.ndarray, *, gt_scale: float | None = None, crop: tuple[int, int] | None = None
+) -> np.ndarray:
     """Raw frames -> the protocol's ground truth: odd count, optional downscale then center crop, multiples of 4."""
     frames = frames[: odd_length(len(frames))]
     if len(frames) < 3:
@@ -71,7 +72,9 @@ def prepare_truth(frames: np.ndarray, *, gt_scale: float | None = None, crop: tu
         h, w = frames.shape[1:3]
         size = (max(1, round(h * gt_scale)), max(1, round(w * gt_scale)))
         # Antialiased bicubic, as training halves 720p-and-up footage; done in chunks to bound memory.
-        frames = np.concatenate([resize_uint8(frames[i : i + 8], size, antialias=True) for i in range(0, len(frames), 8)])
+        frames = np.concatenate(
+            [resize_uint8(frames[i : i + 8], size, antialias=True) for i in range(0, len(frames), 8)]
+        )
     if crop is not None:
         frames = center_crop(frames, *crop)
     frames = crop_to_multiple(frames)

@@ -35,22 +35,42 @@ def _rows(table: Table, name: str, scores: dict[str, Scores], end_section: bool)
     for i, (method, s) in enumerate(scores.items()):
         show_gain = method == MODEL and gain is not None
         table.add_row(
-            name if i == 0 else "", method, f"{s.psnr:.2f}", f"{s.ssim:.4f}", f"{s.psnr_interp:.2f}",
-            f"{s.ssim_interp:.4f}", f"{gain['psnr']:+.2f}" if show_gain else "",
-            f"{gain['psnr_interp']:+.2f}" if show_gain else "", f"{s.seconds:.1f}s",
+            name if i == 0 else "",
+            method,
+            f"{s.psnr:.2f}",
+            f"{s.ssim:.4f}",
+            f"{s.psnr_interp:.2f}",
+            f"{s.ssim_interp:.4f}",
+            f"{gain['psnr']:+.2f}" if show_gain else "",
+            f"{gain['psnr_interp']:+.2f}" if show_gain else "",
+            f"{s.seconds:.1f}s",
             end_section=end_section and i == len(scores) - 1,
         )
 
 
 # (header, right-aligned); '-i' columns are the interpolated frames, 'gain' the model's PSNR over bicubic.
-_COLUMNS = [("sequence", False), ("method", False), ("PSNR", True), ("SSIM", True), ("PSNR-i", True),
-            ("SSIM-i", True), ("gain", True), ("gain-i", True), ("time", True)]
+_COLUMNS = [
+    ("sequence", False),
+    ("method", False),
+    ("PSNR", True),
+    ("SSIM", True),
+    ("PSNR-i", True),
+    ("SSIM-i", True),
+    ("gain", True),
+    ("gain-i", True),
+    ("time", True),
+]
 
 
 def build_table(result: EvalResult) -> Table:
     # A compact box and collapsed padding keep all nine columns inside an 80-column terminal.
-    table = Table(title=f"Luma (BT.601 Y) scores, model: {result.model}", title_justify="left",
-                  box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    table = Table(
+        title=f"Luma (BT.601 Y) scores, model: {result.model}",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
     for header, right in _COLUMNS:
         if header == "sequence":  # long names fold; numbers never wrap
             table.add_column(header, overflow="fold", min_width=10, max_width=28)

@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import TpstvsrError
-from ..frame_folder import is_frame_folder, list_frames, read_frame
-from ..video.reader import VideoReader
+from ..media.frame_folder import is_frame_folder, list_frames, read_frame
+from ..media.reader import VideoReader
 from .protocol import prepare_truth
 
 

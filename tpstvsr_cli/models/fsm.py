@@ -26,10 +26,14 @@ class FSM(nn.Module):
     def __init__(self, channels: int, dilations: tuple[int, ...], alpha: float, csr_channels: int, csr_blocks: int):
         super().__init__()
         lrelu = nn.LeakyReLU(0.2, inplace=True)
-        self.extract = nn.Sequential(nn.Conv2d(3, channels, 3, padding=1), lrelu, nn.Conv2d(channels, channels, 3, padding=1))
+        self.extract = nn.Sequential(
+            nn.Conv2d(3, channels, 3, padding=1), lrelu, nn.Conv2d(channels, channels, 3, padding=1)
+        )
         self.rs = nn.Sequential(*(ResidualStacking(channels, dilations, alpha) for _ in range(2)))
         half = channels // 2
-        self.reconstruct = nn.Sequential(nn.Conv2d(half, half, 3, padding=1), nn.LeakyReLU(0.2, inplace=True), nn.Conv2d(half, 3, 3, padding=1))
+        self.reconstruct = nn.Sequential(
+            nn.Conv2d(half, half, 3, padding=1), nn.LeakyReLU(0.2, inplace=True), nn.Conv2d(half, 3, 3, padding=1)
+        )
         nn.init.zeros_(self.reconstruct[-1].weight)
         nn.init.zeros_(self.reconstruct[-1].bias)
         self.csr = IMDN(3, 3, csr_channels, csr_blocks)

@@ -14,7 +14,9 @@ class ResBlock(nn.Module):
     def __init__(self, channels: int):
         super().__init__()
         self.body = nn.Sequential(
-            nn.Conv2d(channels, channels, 3, padding=1), nn.ReLU(inplace=True), nn.Conv2d(channels, channels, 3, padding=1)
+            nn.Conv2d(channels, channels, 3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(channels, channels, 3, padding=1),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -28,13 +30,17 @@ def _stack(channels: int, count: int) -> nn.Sequential:
 class RefineUNet(nn.Module):
     """[N, 3, H, W] -> [N, 3, H, W]; H and W must be divisible by 2 ** (len(channels) - 1)."""
 
-    def __init__(self, channels: tuple[int, ...], enc_blocks: tuple[int, ...], mid_blocks: int, dec_blocks: tuple[int, ...]):
+    def __init__(
+        self, channels: tuple[int, ...], enc_blocks: tuple[int, ...], mid_blocks: int, dec_blocks: tuple[int, ...]
+    ):
         super().__init__()
         levels = len(channels) - 1
         assert len(enc_blocks) == levels and len(dec_blocks) == levels, "one block count per U-Net level"
         self.head = nn.Conv2d(3, channels[0], 5, padding=2)
         self.enc = nn.ModuleList(_stack(channels[i], enc_blocks[i]) for i in range(levels))
-        self.down = nn.ModuleList(nn.Conv2d(channels[i], channels[i + 1], 3, stride=2, padding=1) for i in range(levels))
+        self.down = nn.ModuleList(
+            nn.Conv2d(channels[i], channels[i + 1], 3, stride=2, padding=1) for i in range(levels)
+        )
         self.mid = _stack(channels[-1], mid_blocks)
         self.up = nn.ModuleList(
             nn.Sequential(nn.Conv2d(channels[i + 1], channels[i] * 4, 1), nn.PixelShuffle(2)) for i in range(levels)

@@ -19,7 +19,9 @@ from .profiles import blend_time, from_vertical_profiles, interleave, resize_fra
 class TPSRM(nn.Module):
     """[B, T, 3, H, W] -> V_inter [B, 2T-1, 3, 2H, W]."""
 
-    def __init__(self, channels: int, blocks: int, profiles_per_pass: int = 64, motion: BilateralMidpoint | None = None):
+    def __init__(
+        self, channels: int, blocks: int, profiles_per_pass: int = 64, motion: BilateralMidpoint | None = None
+    ):
         super().__init__()
         self.imdn = IMDN(3, 3, channels, blocks)
         self.motion = motion

@@ -7,7 +7,18 @@ import numpy as np
 import torch
 
 
-def save_checkpoint(path: Path, *, model, optimizer, step: int, stage: int, stage_step: int, rng: np.random.Generator, config: dict, history: list) -> None:
+def save_checkpoint(
+    path: Path,
+    *,
+    model,
+    optimizer,
+    step: int,
+    stage: int,
+    stage_step: int,
+    rng: np.random.Generator,
+    config: dict,
+    history: list,
+) -> None:
     state = {
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),

@@ -36,4 +36,7 @@ class TrainConfig:
 
     def to_dict(self) -> dict:
         d = asdict(self)
-        return {k: (str(v) if isinstance(v, Path) else [str(x) for x in v] if k in ("data", "val") else v) for k, v in d.items()}
+        return {
+            k: (str(v) if isinstance(v, Path) else [str(x) for x in v] if k in ("data", "val") else v)
+            for k, v in d.items()
+        }

@@ -14,11 +14,10 @@ import numpy as np
 import torch
 
 from ..errors import TpstvsrError
-from ..frame_folder import IMAGE_SUFFIXES, is_frame_folder, list_frames, read_frame
+from ..media.frame_folder import is_frame_folder, list_frames, read_frame
+from ..media.reader import read_all_frames
+from ..media.suffixes import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 from ..models.profiles import resize_frames
-from ..video.reader import read_all_frames
-
-VIDEO_SUFFIXES = {".mp4", ".mkv", ".avi", ".mov", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".ts", ".y4m"}
 
 
 @dataclass

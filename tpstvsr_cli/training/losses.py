@@ -95,7 +95,9 @@ class VGGLoss(nn.Module):
         return loss
 
 
-def joint_loss(out, gt, lr, vgg: VGGLoss | None = None, w_ssim=0.1, w_vgg=0.01, w_cycle=1.0) -> tuple[torch.Tensor, dict]:
+def joint_loss(
+    out, gt, lr, vgg: VGGLoss | None = None, w_ssim=0.1, w_vgg=0.01, w_cycle=1.0
+) -> tuple[torch.Tensor, dict]:
     """Eq. 10: L1 + 0.1 SSIM + 0.01 VGG + 1.0 cycle; returns the total and each term for logging."""
     terms = {"l1": l1(out, gt), "ssim": ssim_loss(out, gt), "cycle": cycle_loss(out, lr)}
     total = terms["l1"] + w_ssim * terms["ssim"] + w_cycle * terms["cycle"]

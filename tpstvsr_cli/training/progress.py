@@ -11,9 +11,13 @@ class TrainProgress:
         self.console = console
         self.enabled = enabled
         self.bar = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
             TextColumn("loss {task.fields[loss]:.4f}  lr {task.fields[lr]:.1e}  {task.fields[speed]:.2f} step/s"),
-            TimeRemainingColumn(), console=console, disable=not enabled,
+            TimeRemainingColumn(),
+            console=console,
+            disable=not enabled,
         )
         self.task = None
         self._t0 = time.monotonic()

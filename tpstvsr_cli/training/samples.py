@@ -11,6 +11,7 @@ whose state the checkpoint stores, so a resumed run draws the same samples as an
 import numpy as np
 import torch
 
+from ..engine.tensors import frames_to_tensor
 from ..models.profiles import degrade_clip
 from .frame_pool import Clip
 
@@ -40,10 +41,12 @@ def draw_sample(clips: list[Clip], rng: np.random.Generator, frames: int, crop: 
     return np.ascontiguousarray(win)
 
 
-def make_batch(clips: list[Clip], rng: np.random.Generator, batch: int, in_frames: int, crop: int, max_stride: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+def make_batch(
+    clips: list[Clip], rng: np.random.Generator, batch: int, in_frames: int, crop: int, max_stride: int = 1
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(lr [B, T, 3, crop/4, crop/4], gt [B, 2T-1, 3, crop, crop]) as float 0..1."""
     gt_frames = 2 * in_frames - 1
     gt = np.stack([draw_sample(clips, rng, gt_frames, crop, max_stride) for _ in range(batch)])
-    gt = torch.from_numpy(gt).permute(0, 1, 4, 2, 3).float().div_(255)
+    gt = frames_to_tensor(gt)
     lr = degrade_clip(gt).mul_(255).round_().clamp_(0, 255).div_(255)
     return lr, gt

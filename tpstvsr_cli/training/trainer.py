@@ -15,17 +15,17 @@ import torch
 import torch.distributed as dist
 from rich.console import Console
 
+from ..engine.device import resolve_device
 from ..errors import TpstvsrError
-from ..inference import resolve_device
-from ..models import build_model
-from ..weights import load_model, save_release
+from ..models.loading import get_model
+from ..models.release import save_release
 from .checkpoint import load_checkpoint, restore_rngs, save_checkpoint
 from .config import STAGE_NAMES, TrainConfig
 from .frame_pool import load_pool
 from .losses import VGGLoss, joint_loss, l1, tpsrm_loss
 from .progress import TrainProgress
-from .stop_signals import StopSignals
 from .samples import make_batch
+from .stop_signals import StopSignals
 from .validate import load_val_clips, validate
 
 
@@ -61,110 +61,180 @@ def _stage_loss(net, stage: int, lr_clip, gt, vgg) -> tuple[torch.Tensor, dict]:
     return joint_loss(net(lr_clip), gt, lr_clip, vgg)
 
 
-def train(cfg: TrainConfig, resume: bool = False, console: Console | None = None) -> dict:
-    """Run (or continue) training until every stage is done or a budget runs out; returns the last state."""
-    console = console or Console()
-    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
-    rank, local_rank = int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0"))
-    device = pick_device(cfg.device, local_rank)
-    if distributed:
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    main = rank == 0
-    if cfg.crop % 4 or cfg.crop < 16:
-        raise TpstvsrError("--crop must be a multiple of 4 and at least 16")
-    ckpt_path = Path(cfg.run_dir) / "last.ckpt"
+class _Run:
+    """One training run's state; train() drives it. Statement order matters: the RNG draws follow it."""
 
-    torch.manual_seed(cfg.seed)
-    rng = np.random.default_rng(cfg.seed + rank)
-    model = build_model(cfg.preset).to(device)
-    if cfg.train_only is not None and not isinstance(getattr(model, cfg.train_only, None), torch.nn.Module):
-        raise TpstvsrError(f"--train-only {cfg.train_only!r}: preset {cfg.preset!r} has no such module")
-    step, stage, stage_step, history = 0, 0, 0, []
-    state = None
-    if resume:
-        if not ckpt_path.exists():
-            raise TpstvsrError(f"--resume: no checkpoint at {ckpt_path}")
-        state = load_checkpoint(ckpt_path)
-        model.load_state_dict(state["model"])
-        step, stage, stage_step, history = state["step"], state["stage"], state["stage_step"], state["history"]
-        restore_rngs(state, rng)
-        if rank:  # each rank draws its own samples
-            rng = np.random.default_rng([cfg.seed, rank, step])
-    elif cfg.init_from:  # continue from release weights (the checkpoint is gone): optimizer and RNGs start anew
-        released, meta = load_model(cfg.init_from)
+    def __init__(self, cfg: TrainConfig, resume: bool, console: Console):
+        self.cfg, self.console = cfg, console
+        self.distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+        self.rank, local_rank = int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0"))
+        self.device = pick_device(cfg.device, local_rank)
+        if self.distributed:
+            dist.init_process_group("nccl" if self.device.type == "cuda" else "gloo")
+        self.main = self.rank == 0
+        if cfg.crop % 4 or cfg.crop < 16:
+            raise TpstvsrError("--crop must be a multiple of 4 and at least 16")
+        self.ckpt_path = Path(cfg.run_dir) / "last.ckpt"
+        torch.manual_seed(cfg.seed)
+        self.rng = np.random.default_rng(cfg.seed + self.rank)
+        self.model = get_model(cfg.preset, device=self.device)[0].train()
+        if cfg.train_only is not None and not isinstance(getattr(self.model, cfg.train_only, None), torch.nn.Module):
+            raise TpstvsrError(f"--train-only {cfg.train_only!r}: preset {cfg.preset!r} has no such module")
+        self.step, self.stage, self.stage_step, self.history = 0, 0, 0, []
+        self.state = None
+        if resume:
+            self._resume()
+        elif cfg.init_from:
+            self._init_from_release()
+        self._load_data()
+        self.start = self.last_ckpt = time.monotonic()
+        self.stopped = "done"
+
+    def _resume(self) -> None:
+        if not self.ckpt_path.exists():
+            raise TpstvsrError(f"--resume: no checkpoint at {self.ckpt_path}")
+        state = self.state = load_checkpoint(self.ckpt_path)
+        self.model.load_state_dict(state["model"])
+        self.step, self.stage, self.stage_step = state["step"], state["stage"], state["stage_step"]
+        self.history = state["history"]
+        restore_rngs(state, self.rng)
+        if self.rank:  # each rank draws its own samples
+            self.rng = np.random.default_rng([self.cfg.seed, self.rank, self.step])
+
+    def _init_from_release(self) -> None:
+        """Continue from release weights (the checkpoint is gone): optimizer and RNGs start anew."""
+        cfg = self.cfg
+        released, meta = get_model(weights=cfg.init_from)
         if meta["preset"] != cfg.preset:
             raise TpstvsrError(f"--init-from {cfg.init_from} holds preset {meta['preset']!r}, not {cfg.preset!r}")
-        model.load_state_dict(released.state_dict())
-        step, stage_step = int(meta.get("step", 0)), int(meta.get("stage_step", 0))
-        stage = STAGE_NAMES.index(meta["stage"]) if meta.get("stage") in STAGE_NAMES else 2
+        self.model.load_state_dict(released.state_dict())
+        self.step, self.stage_step = int(meta.get("step", 0)), int(meta.get("stage_step", 0))
+        self.stage = STAGE_NAMES.index(meta["stage"]) if meta.get("stage") in STAGE_NAMES else 2
         if cfg.restart_stage:  # e.g. a module was added: its stage's steps and learning-rate schedule start anew
-            stage_step = 0
-        rng = np.random.default_rng([cfg.seed, rank, step])
+            self.stage_step = 0
+        self.rng = np.random.default_rng([cfg.seed, self.rank, self.step])
 
-    clips = load_pool(cfg.data, cfg.cache_dir, 2 * cfg.in_frames - 1, log=console.log if main else (lambda *_: None))
-    val_clips = load_val_clips(cfg.val) if (cfg.val and main) else []
-    vgg = VGGLoss(torch.load(cfg.vgg_weights, map_location="cpu")).to(device) if cfg.vgg_weights else None
-    amp = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else torch.autocast("cpu", enabled=False)
+    def _load_data(self) -> None:
+        cfg, device = self.cfg, self.device
+        log = self.console.log if self.main else (lambda *_: None)
+        self.clips = load_pool(cfg.data, cfg.cache_dir, 2 * cfg.in_frames - 1, log=log)
+        self.val_clips = load_val_clips(cfg.val) if (cfg.val and self.main) else []
+        self.vgg = VGGLoss(torch.load(cfg.vgg_weights, map_location="cpu")).to(device) if cfg.vgg_weights else None
+        cuda = device.type == "cuda"
+        self.amp = torch.autocast("cuda", dtype=torch.bfloat16) if cuda else torch.autocast("cpu", enabled=False)
 
-    start, last_ckpt = time.monotonic(), time.monotonic()
-
-    def checkpoint(opt):
-        if not main:
+    def checkpoint(self, opt) -> None:
+        if not self.main:
             return
-        save_checkpoint(ckpt_path, model=model, optimizer=opt, step=step, stage=stage, stage_step=stage_step, rng=rng, config=cfg.to_dict(), history=history)
+        cfg = self.cfg
+        save_checkpoint(
+            self.ckpt_path,
+            model=self.model,
+            optimizer=opt,
+            step=self.step,
+            stage=self.stage,
+            stage_step=self.stage_step,
+            rng=self.rng,
+            config=cfg.to_dict(),
+            history=self.history,
+        )
         if cfg.release:
-            save_release(model, cfg.preset, cfg.release, {"step": step, "stage": STAGE_NAMES[min(stage, 2)], "stage_step": stage_step, "last_val": history[-1] if history else {}})
+            meta = {
+                "step": self.step,
+                "stage": STAGE_NAMES[min(self.stage, 2)],
+                "stage_step": self.stage_step,
+                "last_val": self.history[-1] if self.history else {},
+            }
+            save_release(self.model, cfg.preset, cfg.release, meta)
 
-    progress = TrainProgress(console, enabled=main)
-    stopped = "done"
+    def optimizer(self):
+        params = _trainable(self.model, self.stage, self.cfg.train_only)
+        net = self.model
+        if self.distributed:
+            net = torch.nn.parallel.DistributedDataParallel(self.model, find_unused_parameters=True)
+        opt = torch.optim.Adam(params, lr=stage_lr(self.cfg, self.stage, self.stage_step), betas=(0.9, 0.999))
+        if self.state is not None and self.state["stage"] == self.stage:
+            opt.load_state_dict(self.state["optimizer"])
+        self.state = None
+        return net, opt
+
+    def stop_reason(self, signals) -> str | None:
+        cfg = self.cfg
+        if cfg.max_steps is not None and self.step >= cfg.max_steps:
+            return "max-steps"
+        if cfg.max_minutes is not None and time.monotonic() - self.start > cfg.max_minutes * 60:
+            return "time budget"
+        if signals.received:
+            return f"signal {signals.received}"
+        return None
+
+    def train_step(self, net, opt, progress) -> None:
+        cfg = self.cfg
+        for group in opt.param_groups:
+            group["lr"] = stage_lr(cfg, self.stage, self.stage_step)
+        lr_clip, gt = make_batch(self.clips, self.rng, cfg.batch, cfg.in_frames, cfg.crop, cfg.max_stride)
+        with self.amp:
+            loss, terms = _stage_loss(net, self.stage, lr_clip.to(self.device), gt.to(self.device), self.vgg)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        self.step, self.stage_step = self.step + 1, self.stage_step + 1
+        progress.advance(terms, opt.param_groups[0]["lr"])
+        if self.main and self.step % cfg.log_every == 0:
+            progress.log_line(self.step, terms)
+        if self.val_clips and self.step % cfg.val_every == 0:
+            self.validate()
+        if time.monotonic() - self.last_ckpt > cfg.ckpt_minutes * 60:
+            self.checkpoint(opt)
+            self.last_ckpt = time.monotonic()
+
+    def validate(self) -> None:
+        self.model.eval()
+        v = validate(self.model, self.val_clips, self.device)
+        self.model.train()
+        minutes = round((time.monotonic() - self.start) / 60, 2)
+        self.history.append(
+            {
+                "step": self.step,
+                "stage": STAGE_NAMES[self.stage],
+                "minutes": minutes,
+                **{k: round(x, 3) for k, x in v.items()},
+            }
+        )
+        self.console.log(
+            f"val step {self.step}: psnr {v['psnr']:.2f} (base {v['base']:.2f}, "
+            f"gain {v['gain']:+.2f}; odd {v['gain_odd']:+.2f})"
+        )
+
+    def run_stages(self, progress, signals):
+        """Stage after stage until all are done or a budget or signal stops it; returns the last optimizer."""
+        while self.stage < 3:
+            net, opt = self.optimizer()
+            progress.start_stage(STAGE_NAMES[self.stage], self.stage_step, self.cfg.stage_steps[self.stage])
+            while self.stage_step < self.cfg.stage_steps[self.stage]:
+                reason = self.stop_reason(signals)
+                if reason is not None:
+                    self.stopped = reason
+                    return opt
+                self.train_step(net, opt, progress)
+            self.checkpoint(opt)
+            self.stage, self.stage_step = self.stage + 1, 0
+        return opt
+
+
+def train(cfg: TrainConfig, resume: bool = False, console: Console | None = None) -> dict:
+    """Run (or continue) training until every stage is done or a budget runs out; returns the last state."""
+    run = _Run(cfg, resume, console or Console())
+    progress = TrainProgress(run.console, enabled=run.main)
     with progress, StopSignals() as signals:
-        while stage < 3:
-            params = _trainable(model, stage, cfg.train_only)
-            net = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=True) if distributed else model
-            opt = torch.optim.Adam(params, lr=stage_lr(cfg, stage, stage_step), betas=(0.9, 0.999))
-            if state is not None and state["stage"] == stage:
-                opt.load_state_dict(state["optimizer"])
-            state = None
-            progress.start_stage(STAGE_NAMES[stage], stage_step, cfg.stage_steps[stage])
-            while stage_step < cfg.stage_steps[stage]:
-                if cfg.max_steps is not None and step >= cfg.max_steps:
-                    stopped = "max-steps"
-                    break
-                if cfg.max_minutes is not None and time.monotonic() - start > cfg.max_minutes * 60:
-                    stopped = "time budget"
-                    break
-                if signals.received:
-                    stopped = f"signal {signals.received}"
-                    break
-                for group in opt.param_groups:
-                    group["lr"] = stage_lr(cfg, stage, stage_step)
-                lr_clip, gt = make_batch(clips, rng, cfg.batch, cfg.in_frames, cfg.crop, cfg.max_stride)
-                with amp:
-                    loss, terms = _stage_loss(net, stage, lr_clip.to(device), gt.to(device), vgg)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                step, stage_step = step + 1, stage_step + 1
-                progress.advance(terms, opt.param_groups[0]["lr"])
-                if main and step % cfg.log_every == 0:
-                    progress.log_line(step, terms)
-                if val_clips and step % cfg.val_every == 0:
-                    model.eval()
-                    v = validate(model, val_clips, device)
-                    model.train()
-                    history.append({"step": step, "stage": STAGE_NAMES[stage], "minutes": round((time.monotonic() - start) / 60, 2), **{k: round(x, 3) for k, x in v.items()}})
-                    console.log(f"val step {step}: psnr {v['psnr']:.2f} (base {v['base']:.2f}, gain {v['gain']:+.2f}; odd {v['gain_odd']:+.2f})")
-                if time.monotonic() - last_ckpt > cfg.ckpt_minutes * 60:
-                    checkpoint(opt)
-                    last_ckpt = time.monotonic()
-            else:
-                checkpoint(opt)
-                stage, stage_step = stage + 1, 0
-                continue
-            break
-        checkpoint(opt)
-    if main:
-        console.log(f"stopped ({stopped}) at step {step}, stage {STAGE_NAMES[min(stage, 2)]}; checkpoint {ckpt_path} (continue with --resume)")
-    if distributed:
+        opt = run.run_stages(progress, signals)
+        run.checkpoint(opt)
+    if run.main:
+        stage = STAGE_NAMES[min(run.stage, 2)]
+        run.console.log(
+            f"stopped ({run.stopped}) at step {run.step}, stage {stage}; checkpoint {run.ckpt_path} "
+            "(continue with --resume)"
+        )
+    if run.distributed:
         dist.destroy_process_group()
-    return {"step": step, "stage": stage, "stopped": stopped, "history": history}
+    return {"step": run.step, "stage": run.stage, "stopped": run.stopped, "history": run.history}

@@ -5,16 +5,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..frame_folder import list_frames, read_frame
-from ..models.profiles import blend_time, degrade_clip, resize_frames
+from ..engine.tensors import frames_to_tensor, tensor_to_frames
 from ..evaluation.metrics import psnr, rgb_to_y
+from ..media.frame_folder import list_frames, read_frame
+from ..models.profiles import blend_time, degrade_clip, resize_frames
 from .frame_pool import halve_if_large
 
 
 def psnr_y(a: torch.Tensor, b: torch.Tensor) -> float:
     """Luma PSNR of two clips [..., 3, H, W] in 0..1, rounded to 8 bits first (as a video), as `tpstvsr eval`."""
-    to_uint8 = lambda x: x.clamp(0, 1).mul(255).round().to(torch.uint8).movedim(-3, -1).numpy()  # noqa: E731
-    return psnr(rgb_to_y(to_uint8(a)), rgb_to_y(to_uint8(b)))
+    return psnr(rgb_to_y(tensor_to_frames(a)), rgb_to_y(tensor_to_frames(b)))
 
 
 def load_val_clips(folders: list[Path], frames: int = 9, crop: int = 256) -> list[torch.Tensor]:
@@ -25,7 +25,7 @@ def load_val_clips(folders: list[Path], frames: int = 9, crop: int = 256) -> lis
         h, w = arr.shape[1:3]
         c = min(crop, h, w) // 4 * 4
         y0, x0 = (h - c) // 2, (w - c) // 2
-        clip = torch.from_numpy(arr[:, y0 : y0 + c, x0 : x0 + c].copy()).permute(0, 3, 1, 2).float().div(255)
+        clip = frames_to_tensor(arr[:, y0 : y0 + c, x0 : x0 + c])
         clips.append(clip.unsqueeze(0))
     return clips
 
@@ -38,6 +38,15 @@ def validate(model, clips: list[torch.Tensor], device) -> dict:
         lr = degrade_clip(gt).mul(255).round().div(255)
         out = model(lr.to(device), frames_per_pass=4).float().cpu()
         base = blend_time(resize_frames(lr, gt.shape[-2:], antialias=False))
-        rows.append((psnr_y(out, gt), psnr_y(base, gt), psnr_y(out[:, 1::2], gt[:, 1::2]), psnr_y(base[:, 1::2], gt[:, 1::2])))
+        rows.append(
+            (psnr_y(out, gt), psnr_y(base, gt), psnr_y(out[:, 1::2], gt[:, 1::2]), psnr_y(base[:, 1::2], gt[:, 1::2]))
+        )
     m = np.mean(rows, axis=0)
-    return {"psnr": m[0], "base": m[1], "psnr_odd": m[2], "base_odd": m[3], "gain": m[0] - m[1], "gain_odd": m[2] - m[3]}
+    return {
+        "psnr": m[0],
+        "base": m[1],
+        "psnr_odd": m[2],
+        "base_odd": m[3],
+        "gain": m[0] - m[1],
+        "gain_odd": m[2] - m[3],
+    }

@@ -1,0 +1,30 @@
+"""The CLI's malloc settings: applied on glibc, and a user's own GLIBC_TUNABLES setting left alone."""
+
+import subprocess
+import sys
+
+import pytest
+
+CHECK = "from tpstvsr_cli.cli.process import tune_allocator; print(','.join(tune_allocator()))"
+
+
+def run(env_extra: dict) -> str:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in ("GLIBC_TUNABLES", "TPSTVSR_NO_MALLOPT")}
+    env.update(env_extra)
+    return subprocess.run(
+        [sys.executable, "-c", CHECK], env=env, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc mallopt")
+def test_all_three_settings_apply_by_default():
+    assert run({}).split(",") == ["glibc.malloc.arena_max", "glibc.malloc.mmap_max", "glibc.malloc.trim_threshold"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc mallopt")
+def test_the_users_tunables_win_and_the_switch_turns_it_off():
+    got = run({"GLIBC_TUNABLES": "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736"})
+    assert got == "glibc.malloc.arena_max"
+    assert run({"TPSTVSR_NO_MALLOPT": "1"}) == ""

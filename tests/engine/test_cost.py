@@ -1,0 +1,37 @@
+"""cost.frame_cost: FLOPs per output frame, counted through the converter's engine and scaled by pixels."""
+
+import dataclasses
+
+import pytest
+import torch
+
+from tpstvsr_cli.engine.cost import frame_cost
+from tpstvsr_cli.models import PRESETS, build_model
+
+
+def _tiny(**changes):
+    torch.manual_seed(0)
+    return build_model(dataclasses.replace(PRESETS["tiny"], **changes)).eval()
+
+
+def test_cost_scales_with_the_pixel_count():
+    model = _tiny()
+    small, big = frame_cost(model, 48, 32), frame_cost(model, 96, 64)
+    assert small.conv_gflop > 0 and small.other_gflop > 0
+    assert big.conv_gflop == pytest.approx(4 * small.conv_gflop, rel=1e-6)
+    assert big.other_gflop == pytest.approx(4 * small.other_gflop, rel=1e-6)
+    assert small.total_gflop == pytest.approx(small.conv_gflop + small.other_gflop)
+
+
+def test_key_frame_interpolation_costs_less_than_per_frame_refinement():
+    """FSM and RM on the key frames only: close to half their cost per output frame."""
+    keys = frame_cost(_tiny(motion_radius=0), 48, 32)
+    every = frame_cost(_tiny(motion_radius=0, keyframe_radius=0, fusion_channels=0, blend_channels=0), 48, 32)
+    assert keys.conv_gflop < 0.75 * every.conv_gflop
+    assert every.other_gflop == 0  # no motion search at all in the paper's path
+
+
+def test_ensemble_multiplies_the_cost():
+    model = _tiny()
+    one, two = frame_cost(model, 48, 32), frame_cost(model, 48, 32, ensemble=2)
+    assert two.total_gflop == pytest.approx(2 * one.total_gflop, rel=0.02)

@@ -1,0 +1,171 @@
+"""Memory the planner may use (cgroup and address-space limits, --max-memory) and recovery from allocation failures."""
+
+import resource
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import torch
+
+from tpstvsr_cli.engine import InferenceOptions, memory, upscale_frames
+from tpstvsr_cli.engine.backend import TorchBackend
+from tpstvsr_cli.engine.runner import WindowRunner, is_out_of_memory
+from tpstvsr_cli.errors import TpstvsrError
+from tpstvsr_cli.models import build_model
+
+
+@pytest.fixture(scope="module")
+def net(mixing_net):
+    return mixing_net
+
+
+class FailsAbove(torch.nn.Module):
+    """The network, except that a clip of more than `limit` input pixels per frame raises the CPU allocator's error."""
+
+    def __init__(self, net, limit: int):
+        super().__init__()
+        self.net, self.limit, self.failures = net, limit, 0
+        self.pad_multiple, self.interp = net.pad_multiple, net.interp
+
+    def forward(self, clip, **kw):
+        if clip.shape[-2] * clip.shape[-1] > self.limit:
+            self.failures += 1
+            raise RuntimeError(
+                "[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: can't allocate memory: "
+                "you tried to allocate 1 bytes"
+            )
+        return self.net(clip, **kw)
+
+
+def _frames(n=5, h=40, w=56):
+    rng = np.random.default_rng(0)
+    return [rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for _ in range(n)]
+
+
+def _runner(model, warnings=None, tile=None):
+    backend = TorchBackend(model, torch.device("cpu"), torch.float32)
+    return WindowRunner(
+        backend,
+        model,
+        InferenceOptions(tile=tile, tile_overlap=8),
+        window_frames=5,
+        kept_frames=9,
+        warn=(warnings.append if warnings is not None else None),
+    )
+
+
+def test_out_of_memory_errors_are_told_apart():
+    assert is_out_of_memory(RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 5 GB"))
+    assert is_out_of_memory(MemoryError())
+    assert is_out_of_memory(torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB"))
+    assert not is_out_of_memory(RuntimeError("shape mismatch"))
+
+
+def test_a_window_that_runs_out_of_memory_is_redone_in_finer_tiles(net, monkeypatch):
+    """Same frames as a run that planned those tiles from the start; the finer plan is kept and announced once."""
+    monkeypatch.setattr(
+        "tpstvsr_cli.engine.runner.available_bytes", lambda device, cap=None: 1 << 40
+    )  # plan: whole frames
+    frames = _frames()
+    warnings: list[str] = []
+    failing = FailsAbove(net, limit=40 * 56 // 2)
+    runner = _runner(failing, warnings)
+    first = runner(frames, slice(0, 9))
+    second = runner(frames, slice(0, 9))
+    assert failing.failures >= 1 and len(warnings) >= 1 and "tiles" in warnings[0]
+    rows, cols = runner.plans[(40, 56)]
+    assert len(rows) * len(cols) > 1
+    planned = _runner(net)
+    planned.plans[(40, 56)] = (rows, cols)
+    assert torch.equal(first, planned(frames, slice(0, 9)))
+    assert torch.equal(first, second)
+    count = failing.failures
+    runner(frames, slice(0, 9))
+    assert failing.failures == count  # the finer plan is kept: no new failure
+
+
+def test_the_stream_finishes_with_a_warning(net, monkeypatch, capsys):
+    monkeypatch.setattr("tpstvsr_cli.engine.runner.available_bytes", lambda device, cap=None: 1 << 40)
+    frames = _frames(7)
+    out = list(upscale_frames(FailsAbove(net, limit=40 * 56 // 2), frames, chunk=4, overlap=1, tile_overlap=8))
+    assert len(out) == 13 and out[0].shape == (160, 224, 3)
+    assert "out of memory" in capsys.readouterr().err
+
+
+def test_when_even_the_smallest_tiles_fail_the_error_says_how_much_was_needed(net):
+    runner = _runner(FailsAbove(net, limit=0))
+    with pytest.raises(TpstvsrError, match=r"smallest tiles.*MiB"):
+        runner(_frames(), slice(0, 9))
+
+
+def test_max_memory_caps_the_budget():
+    cpu = torch.device("cpu")
+    assert memory.available_bytes(cpu, cap=12345) == 12345
+    assert memory.available_bytes(cpu) > 12345
+
+
+def test_cgroup_limit_is_read(tmp_path, monkeypatch):
+    (tmp_path / "memory.max").write_text("1073741824\n")
+    (tmp_path / "memory.current").write_text("268435456\n")
+    monkeypatch.setattr(memory, "_cgroup_paths", lambda: [(tmp_path / "memory.max", tmp_path / "memory.current")])
+    assert memory.cgroup_room() == 768 << 20
+    assert memory.host_available() <= 768 << 20
+    (tmp_path / "memory.max").write_text("max\n")  # cgroup v2: no limit
+    assert memory.cgroup_room() is None
+
+
+def test_address_space_limit_is_seen_and_a_conversion_under_it_finishes(tmp_path):
+    """Under `ulimit -v` the planner sees the room left, tiles, and the stream finishes (no allocator traceback)."""
+    script = textwrap.dedent("""
+        import resource, numpy as np, torch
+        from tpstvsr_cli.engine import memory
+        from tpstvsr_cli.engine.stream import upscale_frames
+        from tpstvsr_cli.models import build_model
+        torch.set_num_threads(1)
+        net = build_model("tiny").eval()
+        frames = [np.full((180, 320, 3), 100, np.uint8)] * 3
+        list(upscale_frames(net, frames[:2], tile=0))  # warm-up: the allocator's own arenas
+        vm = int([l for l in open("/proc/self/status") if l.startswith("VmSize")][0].split()[1]) * 1024
+        limit = vm + (300 << 20)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, resource.RLIM_INFINITY))
+        room = memory.address_space_room()
+        assert 0 < room <= 300 << 20, room
+        out = list(upscale_frames(net, frames, chunk=2, overlap=1))
+        print("frames", len(out), out[0].shape)
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "frames 5 (720, 1280, 3)" in done.stdout
+    assert "Traceback" not in done.stderr
+    assert resource.getrlimit(resource.RLIMIT_AS)[0] == resource.RLIM_INFINITY  # the limit stayed in the child
+
+
+def test_no_room_for_the_window_outputs_is_an_error_that_names_the_chunk(net, monkeypatch):
+    """The stitch buffer is as large as the window's outputs whatever the tiles: no pointless retries."""
+    real_zeros = torch.zeros
+
+    def zeros(*shape, **kw):
+        if len(shape) == 4 and shape[1] == 3:
+            raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 176947200 bytes")
+        return real_zeros(*shape, **kw)
+
+    runner = _runner(net, tile=24)
+    monkeypatch.setattr("tpstvsr_cli.engine.runner.torch.zeros", zeros)
+    with pytest.raises(TpstvsrError, match=r"9 output frames of one window.*smaller --chunk"):
+        runner(_frames(), slice(0, 9))
+
+
+def test_onednn_allocation_failure_counts_as_out_of_memory():
+    assert is_out_of_memory(RuntimeError("could not create a primitive"))
+
+
+def test_conversion_estimate_grows_with_the_frame_and_counts_queues_and_stitching():
+    model = build_model("tiny")
+    small = memory.conversion_bytes(model, 160, 96, 8, 2, torch.float32)
+    big = memory.conversion_bytes(model, 320, 192, 8, 2, torch.float32)
+    assert big == pytest.approx(4 * small)
+    network_only = 160 * 96 * memory.window_bytes_per_pixel(model, 13, torch.float32)
+    assert small > network_only  # the decoded and output frame queues
+    assert memory.conversion_bytes(model, 160, 96, 8, 2, torch.float32, tiled=True) > small

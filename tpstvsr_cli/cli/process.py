@@ -1,0 +1,39 @@
+"""Process-wide settings the CLI applies first thing in main(): OpenMP's wait policy and glibc's malloc options.
+
+Measurements behind them: docs/converter.md ("Process settings"). Skipped where glibc is not the C library; a
+setting the user made (OMP_WAIT_POLICY, GLIBC_TUNABLES) is left as they set it.
+"""
+
+import ctypes
+import ctypes.util
+import os
+import sys
+
+# mallopt parameter (glibc's malloc.h), its GLIBC_TUNABLES name, and our value
+SETTINGS = (
+    (-8, "glibc.malloc.arena_max", 1),
+    (-4, "glibc.malloc.mmap_max", 0),
+    (-1, "glibc.malloc.trim_threshold", 2**31 - 1),
+)
+
+
+def apply_process_settings() -> list[str]:
+    """Passive OpenMP threads (before torch loads OpenMP) and the malloc options; returns the malloc settings made."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    return tune_allocator()
+
+
+def tune_allocator() -> list[str]:
+    """One arena, no mmap'd blocks, no trimming below 2 GiB; returns the names of the settings applied.
+
+    TPSTVSR_NO_MALLOPT=1 turns this off."""
+    if not sys.platform.startswith("linux") or os.environ.get("TPSTVSR_NO_MALLOPT"):
+        return []
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # musl and others have no mallopt
+        return []
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    theirs = os.environ.get("GLIBC_TUNABLES", "")
+    return [name for param, name, value in SETTINGS if name not in theirs and mallopt(param, value) == 1]

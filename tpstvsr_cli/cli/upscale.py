@@ -1,0 +1,168 @@
+"""`tpstvsr upscale`: parse options, call conversion.convert.upscale."""
+
+import json
+import shlex
+import signal
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from .options import (
+    Chunk,
+    Codec,
+    Crf,
+    Deinterlace,
+    Device,
+    EncoderOpt,
+    EncoderPreset,
+    Ensemble,
+    Fps,
+    JsonOut,
+    MaxMemory,
+    Overlap,
+    Overwrite,
+    PixFmt,
+    Precision,
+    Quiet,
+    SceneThreshold,
+    SegmentFrames,
+    Strict,
+    Tile,
+    TileOverlap,
+    Weights,
+    encoder_options,
+    memory_cap,
+    rate,
+)
+from .root import app
+
+err = Console(stderr=True)
+Resume = Annotated[bool, typer.Option("--resume", help="Continue an interrupted run from its complete segments.")]
+
+
+@contextmanager
+def sigterm_as_interrupt():
+    """SIGTERM (a `kill`, a shutting-down machine) ends the run like Ctrl-C: complete segments are kept."""
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def warn(msg: str) -> None:
+    err.print(f"[yellow]warning:[/] {escape(msg)}", highlight=False, soft_wrap=True)
+
+
+def _interrupted(exc: KeyboardInterrupt) -> typer.Exit:
+    from ..conversion.convert import Interrupted
+
+    kept = exc.kept if isinstance(exc, Interrupted) else 0
+    what = (
+        f"{kept} complete segment(s) kept in {exc.work_dir}"
+        if kept
+        else "no segment was complete yet, so nothing was kept"
+    )
+    again = " ".join(shlex.quote(a) for a in sys.argv[1:] if a != "--resume")
+    err.print(
+        f"[yellow]interrupted:[/] {escape(what)}\nto continue: tpstvsr {escape(again)} --resume",
+        highlight=False,
+        soft_wrap=True,
+    )
+    return typer.Exit(130)
+
+
+def _report(result, as_json: bool, quiet: bool) -> None:
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "input": str(result.input),
+                    "output": str(result.output),
+                    "frames_in": result.frames_in,
+                    "frames_out": result.frames_out,
+                    "seconds": round(result.seconds, 3),
+                    "fps": rate(result.frames_out, result.seconds),
+                    "warnings": result.warnings,
+                },
+                indent=2,
+            )
+        )
+    elif not quiet:
+        err.print(
+            f"wrote {result.output}: {result.frames_out} frames from {result.frames_in} in {result.seconds:.1f} s",
+            highlight=False,
+        )
+
+
+@app.command("upscale")
+def upscale_command(  # one parameter per flag: typer reads the signature
+    input: Annotated[Path, typer.Argument(help="A video file, or a folder of frames (PNG/JPG, natural order).")],
+    output: Annotated[
+        Path, typer.Argument(help="A video file (container from the extension), or a folder for 00000000.png, ...")
+    ],
+    weights: Weights = None,
+    device: Device = "auto",
+    precision: Precision = "auto",
+    chunk: Chunk = 8,
+    overlap: Overlap = 2,
+    tile: Tile = None,
+    tile_overlap: TileOverlap = 16,
+    fps: Fps = 25.0,
+    codec: Codec = None,
+    crf: Crf = 18,
+    encoder_preset: EncoderPreset = None,
+    pix_fmt: PixFmt = "yuv420p",
+    encoder_opt: EncoderOpt = None,
+    overwrite: Overwrite = False,
+    quiet: Quiet = False,
+    deinterlace: Deinterlace = None,
+    strict: Strict = False,
+    resume: Resume = False,
+    scene_threshold: SceneThreshold = 0.3,
+    segment_frames: SegmentFrames = 64,
+    ensemble: Ensemble = 1,
+    max_memory: MaxMemory = None,
+    json_out: JsonOut = False,
+) -> None:
+    """Convert a video to twice the frame rate and four times the width and height."""
+    from ..conversion.convert import upscale
+
+    cap = memory_cap(max_memory)
+    try:
+        with sigterm_as_interrupt():
+            result = upscale(
+                input,
+                output,
+                weights=weights,
+                device=device,
+                precision=precision,
+                chunk=chunk,
+                overlap=overlap,
+                tile=tile,
+                tile_overlap=tile_overlap,
+                fps=fps,
+                overwrite=overwrite,
+                quiet=quiet,
+                encoder=encoder_options(codec, crf, encoder_preset, pix_fmt, encoder_opt),
+                on_warning=warn,
+                deinterlace=deinterlace,
+                strict=strict,
+                resume=resume,
+                scene_threshold=scene_threshold,
+                segment_frames=segment_frames,
+                ensemble=ensemble,
+                max_memory=cap,
+            )
+    except KeyboardInterrupt as exc:  # Interrupted, or Ctrl-C before the work started (loading, checking)
+        raise _interrupted(exc) from None
+    _report(result, json_out, quiet)

@@ -1,1 +1,0 @@
-"""CLI commands: each module parses options and calls one library function."""

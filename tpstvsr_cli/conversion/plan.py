@@ -1,0 +1,124 @@
+"""The plan of a conversion: the video's frame count, its scene cuts, and its segments with the network windows
+of each, computed once (plan_frames) and stored with the work as JSON, so that any segment can be converted
+alone, in any order, on any machine, and the segments join into the frames of a straight run.
+
+Segment g supplies the outputs of its input frames [gM, (g+1)M): output frames 2gM .. 2(g+1)M - 1. Scene cuts
+split its core into pieces; each piece is one network call (upscale_frames, which walks it in chunks) over a
+window from engine.windows: the piece plus `pad` frames of context on either side that never cross a cut nor
+leave the segment's context. A segment's frames therefore depend on the input alone, not on where a run started.
+The output frame between the last frame of a shot and the first of the next is a copy of the shot's last frame
+(the earlier of the two equally near frames) instead of a blend (`hold`).
+"""
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from ..engine.windows import Window, right_context, window
+from .scene_cuts import CutDetector
+
+PLAN_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Piece:
+    window: Window  # the frames the network sees and the core whose outputs it keeps
+    hold: bool  # after the core's outputs, repeat its last one (a shot ends here and the output holds it)
+
+    def to_json(self) -> dict:
+        return {**asdict(self.window), "hold": self.hold}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Piece":
+        data = dict(data)
+        hold = data.pop("hold")
+        return cls(Window(**data), hold)
+
+
+@dataclass(frozen=True)
+class Segment:
+    index: int
+    pieces: tuple[Piece, ...]
+
+    @property
+    def first_frame(self) -> int:
+        """The first input frame any of its windows reads."""
+        return min(p.window.start for p in self.pieces)
+
+    @property
+    def end_frame(self) -> int:
+        """One past the last input frame any of its windows reads."""
+        return max(p.window.end for p in self.pieces)
+
+    @property
+    def outputs(self) -> int:
+        return sum(len(range(2 * (p.window.end - p.window.start) - 1)[p.window.keep]) + p.hold for p in self.pieces)
+
+
+@dataclass(frozen=True)
+class FramePlan:
+    frames: int  # input frames of the source, counted by decoding it
+    cuts: tuple[int, ...]  # i: a cut lies between input frames i-1 and i
+    segment_frames: int
+    pad: int  # context frames each side of a window (engine.context_frames of the model and --overlap)
+    hold_last: bool  # a video repeats its last frame once (2N outputs); a frame folder does not (2N-1)
+    segments: tuple[Segment, ...]
+
+    def to_json(self) -> dict:
+        head = {k: getattr(self, k) for k in ("frames", "segment_frames", "pad", "hold_last")}
+        return {
+            "version": PLAN_VERSION,
+            **head,
+            "cuts": list(self.cuts),
+            "segments": [[p.to_json() for p in s.pieces] for s in self.segments],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> "FramePlan":
+        segments = tuple(
+            Segment(i, tuple(Piece.from_json(p) for p in pieces)) for i, pieces in enumerate(data["segments"])
+        )
+        return cls(
+            data["frames"], tuple(data["cuts"]), data["segment_frames"], data["pad"], data["hold_last"], segments
+        )
+
+
+def find_cuts_and_count(frames: Iterable[np.ndarray], scene_threshold: float) -> tuple[int, list[int]]:
+    """(frame count, cuts) from one pass over the decoded frames."""
+    detector = CutDetector(scene_threshold)
+    count, cuts = 0, []
+    for i, frame in enumerate(frames):
+        if detector.push(frame):
+            cuts.append(i)
+        count = i + 1
+    return count, cuts
+
+
+def shot_windows(a: int, b: int, lo: int, hi: int, n: int | None, cuts: set[int], pad: int = 2) -> list[Window]:
+    """The windows of the core [a, b) with frames [lo, hi) at hand (n: the frame count if known): one per piece
+    of the core between cuts, `pad` frames of context each side but never across a cut nor outside [lo, hi);
+    `last` when the piece ends a shot (a cut at its end, or the end of the video)."""
+    inner = sorted(c for c in cuts if lo < c < hi)
+    bounds = [a] + [c for c in inner if a < c < b] + [b]
+    windows = []
+    for p, q in zip(bounds, bounds[1:]):
+        shot_lo = max([lo] + [c for c in inner if c <= p])
+        shot_hi = min([hi] + [c for c in inner if c >= q])
+        windows.append(window(p, q, pad, shot_lo, shot_hi, last=q == n or q in cuts))
+    return windows
+
+
+def plan_frames(frames: int, cuts: Iterable[int], segment_frames: int, pad: int, hold_last: bool) -> FramePlan:
+    """Every segment's pieces for a video of `frames` input frames (>= 1) with these cuts."""
+    cut_set = set(cuts)
+    segments = []
+    for g in range(-(-frames // segment_frames)):
+        a, b = g * segment_frames, (g + 1) * segment_frames
+        lo, hi, end = max(0, a - pad), min(b + right_context(pad), frames), min(b, frames)
+        pieces = tuple(
+            Piece(w, w.last and (w.core_end != frames or hold_last))
+            for w in shot_windows(a, end, lo, hi, frames, cut_set, pad)
+        )
+        segments.append(Segment(g, pieces))
+    return FramePlan(frames, tuple(sorted(cut_set)), segment_frames, pad, hold_last, tuple(segments))

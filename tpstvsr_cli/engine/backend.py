@@ -1,0 +1,39 @@
+"""The seam between the engine and a runtime: a Backend runs one window of one tile through the network.
+
+The runner (runner.py) decides windows, tiles and retries; a backend only computes. TorchBackend is the eager
+PyTorch one (CPU or CUDA, autocast for half precision, the transform ensemble). A CUDA fast path (CUDA graphs,
+TensorRT) or another runtime is a second class with the same two members, chosen where the runner is made.
+"""
+
+from typing import Protocol
+
+import torch
+
+from .ensemble import ensembled
+
+
+class Backend(Protocol):
+    input_dtype: torch.dtype  # what the uint8 frames are converted to before they are handed over
+    pad_multiple: int  # tile starts are multiples of this (the network's stride-2 grids)
+
+    def __call__(self, clip: torch.Tensor, keep: slice) -> torch.Tensor:
+        """clip [1, L, 3, h, w] in 0..1 on the device -> the kept outputs as float32 [K, 3, 4h, 4w] on the CPU."""
+
+
+class TorchBackend:
+    def __init__(self, model, device: torch.device, dtype: torch.dtype, frames_per_pass: int = 1, ensemble: int = 1):
+        self.model, self.device, self.dtype = model.to(device).eval(), device, dtype
+        self.frames_per_pass, self.ensemble = frames_per_pass, ensemble
+        params = next(model.parameters(), None)
+        self.param_dtype = params.dtype if params is not None else torch.float32
+        self.input_dtype = self.param_dtype if dtype == torch.float32 else dtype
+        self.pad_multiple = int(getattr(model, "pad_multiple", 1))
+
+    def __call__(self, clip: torch.Tensor, keep: slice) -> torch.Tensor:
+        autocast = self.dtype != torch.float32 and self.param_dtype == torch.float32
+        with torch.no_grad(), torch.autocast(self.device.type, dtype=self.dtype, enabled=autocast):
+            out = ensembled(self._forward(keep), clip, self.ensemble)
+        return out[0].cpu()
+
+    def _forward(self, keep: slice):
+        return lambda c: self.model(c, frames_per_pass=self.frames_per_pass, outputs=keep).float()

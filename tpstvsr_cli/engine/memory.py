@@ -1,0 +1,142 @@
+"""How much memory one window of the network needs, and how much the device has: automatic tiling plans with these.
+
+The per-pixel figure is measured per preset (presets.NetConfig.kib_per_input_px, fp32, a window of 13 input
+frames); it is scaled here for other window lengths and half precision. The budget is a fraction of what the
+device has free when a conversion starts, leaving room for the decoder, the encoder and the queues between them.
+"""
+
+import os
+import resource
+from pathlib import Path
+
+import torch
+
+MEASURED_WINDOW = 13  # chunk 8 + 2 * overlap 2 + 1: the window the per-pixel figures were measured with
+HOST_SHARE = 0.5  # of the host's available memory
+GPU_SHARE = 0.7  # of the GPU's free memory (the caching allocator fragments)
+FALLBACK_KIB_PER_PX = 17.0  # a network that does not say (the default preset's figure)
+
+
+def _read_int(path: Path) -> int | None:
+    try:
+        text = path.read_text().strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None  # cgroup v2 says "max" for no limit
+
+
+def _cgroup_paths() -> list[tuple[Path, Path]]:
+    """(limit file, usage file) of this process's memory cgroup, v2 and v1, where they exist."""
+    found = []
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return found
+    for line in lines:
+        _id, controllers, rel = line.split(":", 2)
+        rel = rel.lstrip("/")
+        if controllers == "":  # v2 unified hierarchy
+            base = Path("/sys/fs/cgroup") / rel
+            found.append((base / "memory.max", base / "memory.current"))
+        elif "memory" in controllers.split(","):
+            base = Path("/sys/fs/cgroup/memory") / rel
+            found.append((base / "memory.limit_in_bytes", base / "memory.usage_in_bytes"))
+    # Inside a container the cgroup path is often not mounted under its own name: the mount root is the cgroup.
+    found += [
+        (Path("/sys/fs/cgroup/memory.max"), Path("/sys/fs/cgroup/memory.current")),
+        (Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"), Path("/sys/fs/cgroup/memory/memory.usage_in_bytes")),
+    ]
+    return found
+
+
+def cgroup_room() -> int | None:
+    """Bytes left under this process's cgroup memory limit (v2 or v1), or None where there is no limit."""
+    rooms = []
+    for limit_file, usage_file in _cgroup_paths():
+        limit, usage = _read_int(limit_file), _read_int(usage_file)
+        if limit is not None and usage is not None and limit < 1 << 60:  # v1 reports "no limit" as a huge number
+            rooms.append(max(limit - usage, 0))
+    return min(rooms) if rooms else None
+
+
+def address_space_room() -> int | None:
+    """Bytes left under RLIMIT_AS (`ulimit -v`: containers, Slurm, Ray workers), or None where unlimited."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_AS)
+    if soft == resource.RLIM_INFINITY:
+        return None
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmSize:"):
+                return max(soft - int(line.split()[1]) * 1024, 0)
+    except OSError:
+        pass
+    return soft
+
+
+def host_available() -> int:
+    """The host memory this process can still get: MemAvailable, under its cgroup and address-space limits."""
+    rooms = [r for r in (cgroup_room(), address_space_room()) if r is not None]
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                rooms.append(int(line.split()[1]) * 1024)
+    except OSError:
+        pass
+    if not rooms:
+        try:  # not Linux: physical memory, as an upper bound
+            rooms.append(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2)
+        except (ValueError, OSError, AttributeError):
+            rooms.append(8 << 30)
+    return min(rooms)
+
+
+def available_bytes(device: torch.device, cap: int | None = None) -> int:
+    """Memory the network may use on `device` now: a share of the GPU's free memory, or of what the host can
+    still give this process (host_available); never more than `cap` bytes (--max-memory)."""
+    if device.type == "cuda":
+        free, _total = torch.cuda.mem_get_info(device)
+        budget = int(free * GPU_SHARE)
+    else:
+        budget = int(host_available() * HOST_SHARE)
+    return budget if cap is None else min(budget, int(cap))
+
+
+def window_bytes_per_pixel(model, window_frames: int, dtype: torch.dtype) -> float:
+    """Peak bytes per input pixel for one window of `window_frames` frames through `model`."""
+    kib = getattr(model, "kib_per_input_px", None) or FALLBACK_KIB_PER_PX
+    scale = max(1.0, window_frames / MEASURED_WINDOW)  # TPSRM and the kept outputs grow with the window
+    if dtype in (torch.float16, torch.bfloat16):
+        scale /= 2
+    return kib * 1024 * scale
+
+
+def stitch_bytes_per_pixel(kept_frames: int) -> float:
+    """Host bytes per input pixel for the stitched float32 outputs of a tiled window (4x4 pixels, 3 channels)."""
+    return kept_frames * 3 * 16 * 4 * 1.25  # the buffer, plus one tile's weighted piece at a time
+
+
+def queue_depth(chunk: int, context: int) -> int:
+    """Frames each queue of the converter's pipeline holds: room for a window of chunk + 2 * context frames."""
+    return max(16, chunk + 2 * context + 2)
+
+
+def conversion_bytes(
+    model,
+    width: int,
+    height: int,
+    chunk: int,
+    overlap: int,
+    dtype: torch.dtype,
+    tiled: bool = False,
+    depth: int | None = None,
+) -> float:
+    """Host bytes a conversion adds to the process beyond what it held before the network ran: one window
+    through the network (the figure the tile planner uses; it includes the window's outputs), the stitch
+    buffer when tiled, the decoded-frame queue (uint8 input frames) and the output queue (uint8 frames at 4x
+    the size). ffmpeg's encoder runs in its own process. Checked by scripts/check_memory_plan.py."""
+    depth = queue_depth(chunk, overlap) if depth is None else depth
+    px = width * height
+    network = px * window_bytes_per_pixel(model, chunk + 2 * overlap + 1, dtype)
+    stitch = px * stitch_bytes_per_pixel(2 * chunk + 1) if tiled else 0.0
+    queues = depth * px * 3 + max(2, depth // 2) * px * 16 * 3
+    return network + stitch + queues
