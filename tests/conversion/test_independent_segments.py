@@ -70,8 +70,13 @@ def test_segments_out_of_order_join_into_the_straight_runs_frames(tmp_path, movi
     order = [5, 0, 6, 3, 1, 4, 2]
     for index in order[:3]:
         convert_segment(conversion, index)
-    # Another process: a fresh handle on the same work loads the stored plan instead of scanning again.
-    again = plan_conversion(movie, out, SETTINGS, model=model, run=RunOptions(resume=True))
+    # Another process: a fresh handle on the same work loads the stored plan instead of scanning again, and
+    # leaves alone what other workers are writing now.
+    busy = work_dir_for(out) / ("seg_00004.part.mp4" if name.endswith(".mp4") else "00000032.part.png")
+    busy.write_bytes(b"another worker's segment 4, half written")
+    again = plan_conversion(movie, out, SETTINGS, model=model, run=RunOptions(shared=True))
+    assert busy.exists()
+    busy.unlink()
     assert again.frames == conversion.frames and again.pending() == [1, 2, 3, 4]
     with pytest.raises(TpstvsrError, match="not converted yet"):
         finish(again)

@@ -7,9 +7,10 @@ The public API converts a video as independent segments, so that they can run an
         convert_segment(conversion, index)                  # one segment into the work folder
     finish(conversion)                                      # join the segments into OUTPUT
 
-plan_conversion with resume=True on a work folder another process planned loads that plan instead of
-scanning the source again. upscale() is the straight run: it takes the output's writer lock and converts the
-pending segments in one decode pass, three stages overlapping in time (pipeline.py).
+plan_conversion with RunOptions(shared=True) on a work folder another process planned loads that plan instead of
+scanning the source again, and leaves the partial files of other workers alone (a worker's handle). upscale() is
+the straight run: it takes the output's writer lock and converts the pending segments in one decoding pass, three
+stages overlapping in time (pipeline.py).
 """
 
 import hashlib
@@ -240,9 +241,10 @@ def plan_conversion(
     work = WorkDir.open(
         output,
         _work_settings(input, source, settings, compute, model, output),
-        resume=run.resume,
-        overwrite=run.overwrite,
+        resume=run.resume or run.shared,
+        overwrite=run.overwrite and not run.shared,
         on_warning=run.on_warning,
+        shared=run.shared,
     )
     try:
         for msg in warnings:
@@ -251,7 +253,7 @@ def plan_conversion(
         pad = context_frames(model, settings.inference.overlap)
         frames = _frame_plan(work, source, settings, pad, is_video_path(output))
     except BaseException:
-        if not work.done:
+        if not work.done and not run.shared:
             work.remove()
         raise
     return Conversion(

@@ -43,6 +43,7 @@ class RunOptions:
     quiet: bool = False
     progress: ConversionProgress | None = None  # a shared display (batch); None: one of its own
     on_warning: Callable[[str], None] | None = None
+    shared: bool = False  # a worker among others on one work folder: resume their plan, touch no partial files
 
     def warn(self, message: str) -> None:
         if self.on_warning is not None:

@@ -67,9 +67,12 @@ class WorkDir:
         return len(self.finished)
 
     @classmethod
-    def open(cls, output: Path, settings: dict, *, resume: bool, overwrite: bool, on_warning=None) -> "WorkDir":
+    def open(
+        cls, output: Path, settings: dict, *, resume: bool, overwrite: bool, on_warning=None, shared: bool = False
+    ) -> "WorkDir":
         """Start fresh or pick up an earlier run's complete segments (resume). The caller holds the folder's
-        writer lock (lock.py), so the folder may exist holding only that lock."""
+        writer lock (lock.py), so the folder may exist holding only that lock; `shared` (a worker beside others
+        on the same work): resume only, and leave the partial files, which may be another worker's."""
         path = work_dir_for(output)
         state_file = path / "resume.json"
         if _holds_work(path):
@@ -81,9 +84,10 @@ class WorkDir:
             if resume and state.get("settings") == settings:
                 work = cls(path, settings, set(state.get("finished", [])))
                 work.refresh()
-                work._drop_incomplete()
+                if not shared:
+                    work._drop_incomplete()
                 return work
-            if resume and not overwrite:
+            if (resume and not overwrite) or shared:
                 old = state.get("settings", {})
                 diff = ", ".join(f"{k}: {old.get(k)!r} -> {v!r}" for k, v in settings.items() if old.get(k) != v)
                 raise ResumeMismatch(
