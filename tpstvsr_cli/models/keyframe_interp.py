@@ -26,7 +26,9 @@ import torch.nn.functional as F
 from .motion import BilateralMidpoint, box_filter, candidates, warp_by
 
 
-def upscale_field(field: torch.Tensor, factor: float, mode: str = "nearest", size: tuple[int, int] | None = None) -> torch.Tensor:
+def upscale_field(
+    field: torch.Tensor, factor: float, mode: str = "nearest", size: tuple[int, int] | None = None
+) -> torch.Tensor:
     """A displacement map [N, 1, H, W] in pixels -> the same motion at `factor` times the size (values scaled)."""
     size = size or (round(field.shape[-2] * factor), round(field.shape[-1] * factor))
     if mode == "nearest":
@@ -43,8 +45,17 @@ def median3(field: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def refine_motion(a: torch.Tensor, b: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor, *, step: float, window: int,
-                  penalty: float, stride: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+def refine_motion(
+    a: torch.Tensor,
+    b: torch.Tensor,
+    dy: torch.Tensor,
+    dx: torch.Tensor,
+    *,
+    step: float,
+    window: int,
+    penalty: float,
+    stride: int = 1,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Bilateral search of the 3x3 displacements `step` apart around (dy, dx), one choice per stride x stride block.
 
     a, b [N, C, H, W]; dy, dx [N, 1, H, W] in pixels of a. Cost: window mean of |a(x - d) - b(x + d)| over the
@@ -100,8 +111,14 @@ class KeyframeInterp(nn.Module):
         refine = 2 * 9 * 75 * 4 * h * w
         return float(coarse + refine + 50 * scale * scale * h * w)
 
-    def warp_midpoint(self, key0: torch.Tensor, key1: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor,
-                      weight0: torch.Tensor | None = None) -> torch.Tensor:
+    def warp_midpoint(
+        self,
+        key0: torch.Tensor,
+        key1: torch.Tensor,
+        dy: torch.Tensor,
+        dx: torch.Tensor,
+        weight0: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """Midpoints of key frames [N, C, sH, sW] for motion (dy, dx) from `motion` (any multiple of its size).
 
         weight0 [N, 1, h, w] (models/mid_blend.py, the motion's size): key0's share per pixel; None: one half.
@@ -109,7 +126,9 @@ class KeyframeInterp(nn.Module):
         size = key0.shape[-2:]
         factor = size[-1] / dy.shape[-1]
         if not math.isclose(size[-2] / dy.shape[-2], factor):
-            raise ValueError(f"key frames {tuple(size)} are not a uniform multiple of the motion field {tuple(dy.shape[-2:])}")
+            raise ValueError(
+                f"key frames {tuple(size)} are not a uniform multiple of the motion field {tuple(dy.shape[-2:])}"
+            )
         dy = upscale_field(dy, factor, "bilinear", size).to(key0.dtype)
         dx = upscale_field(dx, factor, "bilinear", size).to(key0.dtype)
         back, ahead = warp_by(key0, -dy, -dx), warp_by(key1, dy, dx)

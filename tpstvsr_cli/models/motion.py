@@ -66,7 +66,9 @@ class BilateralMidpoint(nn.Module):
         for dy, dx in candidates(r):
             sa = ap[..., r - dy : r - dy + h, r - dx : r - dx + w]  # a(x - d)
             sb = bp[..., r + dy : r + dy + h, r + dx : r + dx + w]  # b(x + d)
-            cost = box_filter((sa - sb).abs_().mean(1, keepdim=True), self.window, s).add_(self.penalty * math.hypot(dy, dx))
+            cost = box_filter((sa - sb).abs_().mean(1, keepdim=True), self.window, s).add_(
+                self.penalty * math.hypot(dy, dx)
+            )
             if best is None:
                 best, best_dy, best_dx = cost, torch.zeros_like(cost), torch.zeros_like(cost)
                 continue

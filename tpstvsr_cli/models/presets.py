@@ -59,8 +59,15 @@ PRESETS: dict[str, NetConfig] = {
     "paper": NetConfig(
         description="The paper's sizes as far as it states them: IMDNs of 64 channels and 6 blocks, FSM C=64, "
         "an RM U-Net of 15 ResBlocks (64/128/256 channels); 7.67M parameters (the paper reports 7.53M).",
-        tp_channels=64, tp_blocks=6, fsm_channels=64, csr_channels=64, csr_blocks=6,
-        rm_channels=(64, 128, 256), rm_enc_blocks=(3, 3), rm_mid_blocks=3, rm_dec_blocks=(3, 3),
+        tp_channels=64,
+        tp_blocks=6,
+        fsm_channels=64,
+        csr_channels=64,
+        csr_blocks=6,
+        rm_channels=(64, 128, 256),
+        rm_enc_blocks=(3, 3),
+        rm_mid_blocks=3,
+        rm_dec_blocks=(3, 3),
         kib_per_input_px=56.0,
     ),
     "default": NetConfig(
@@ -71,18 +78,38 @@ PRESETS: dict[str, NetConfig] = {
         "with coarse-to-fine bilateral motion (no parameters; models/keyframe_interp.py), which scored better "
         "than TPSRM's time interpolation through FSM and RM at half the cost. (A KeyFusion, models/key_fusion.py, "
         "is not in it: trained for 1,150 steps it added nothing measurable; docs/design-keyframes.md.)",
-        tp_channels=32, tp_blocks=4, fsm_channels=32, csr_channels=32, csr_blocks=3,
-        rm_channels=(8, 16, 32, 64), rm_enc_blocks=(0, 2, 3), rm_mid_blocks=5, rm_dec_blocks=(0, 2, 3),
-        keyframe_radius=5, blend_channels=32, blend_layers=4,
+        tp_channels=32,
+        tp_blocks=4,
+        fsm_channels=32,
+        csr_channels=32,
+        csr_blocks=3,
+        rm_channels=(8, 16, 32, 64),
+        rm_enc_blocks=(0, 2, 3),
+        rm_mid_blocks=5,
+        rm_dec_blocks=(0, 2, 3),
+        keyframe_radius=5,
     ),
     "tiny": NetConfig(
         description="For tests only: a few thousand parameters, every part of the architecture present (the "
         "key-frame interpolation too, with a small search; and TPSRM's motion base, which the stage-0/1 training "
         "of its in-between frames still uses; a 2-layer key fusion).",
-        tp_channels=8, tp_blocks=1, fsm_channels=8, csr_channels=8, csr_blocks=1,
-        rm_channels=(4, 8), rm_enc_blocks=(1,), rm_mid_blocks=1, rm_dec_blocks=(1,),
-        kib_per_input_px=10.0, motion_radius=2, motion_window=3, keyframe_radius=2, keyframe_window=5,
-        fusion_channels=4, fusion_layers=2, blend_channels=4,
+        tp_channels=8,
+        tp_blocks=1,
+        fsm_channels=8,
+        csr_channels=8,
+        csr_blocks=1,
+        rm_channels=(4, 8),
+        rm_enc_blocks=(1,),
+        rm_mid_blocks=1,
+        rm_dec_blocks=(1,),
+        kib_per_input_px=10.0,
+        motion_radius=2,
+        motion_window=3,
+        keyframe_radius=2,
+        keyframe_window=5,
+        fusion_channels=4,
+        fusion_layers=2,
+        blend_channels=4,
     ),
 }
 

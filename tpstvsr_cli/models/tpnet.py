@@ -23,8 +23,17 @@ STAGES = ("tpsrm", "fsm", "rm")
 
 
 class TPNet(nn.Module):
-    def __init__(self, tpsrm: TPSRM, fsm: FSM, rm: RefineUNet, pad_multiple: int = 1, kib_per_input_px: float | None = None,
-                 interp: KeyframeInterp | None = None, fusion: KeyFusion | None = None, blend: MidBlend | None = None):
+    def __init__(
+        self,
+        tpsrm: TPSRM,
+        fsm: FSM,
+        rm: RefineUNet,
+        pad_multiple: int = 1,
+        kib_per_input_px: float | None = None,
+        interp: KeyframeInterp | None = None,
+        fusion: KeyFusion | None = None,
+        blend: MidBlend | None = None,
+    ):
         super().__init__()
         if (fusion is not None or blend is not None) and interp is None:
             raise ValueError("KeyFusion and MidBlend use the key-frame interpolation's motion: give it too")
@@ -33,7 +42,9 @@ class TPNet(nn.Module):
         self.pad_multiple = pad_multiple
         self.kib_per_input_px = kib_per_input_px  # memory a caller should plan per input pixel of a window (presets.py)
 
-    def forward(self, clip: torch.Tensor, upto: str = "rm", frames_per_pass: int | None = None, outputs: slice | None = None) -> torch.Tensor:
+    def forward(
+        self, clip: torch.Tensor, upto: str = "rm", frames_per_pass: int | None = None, outputs: slice | None = None
+    ) -> torch.Tensor:
         """Run the modules up to `upto` ('tpsrm' returns V_inter at 2H x W, others 4H x 4W).
 
         frames_per_pass bounds memory at inference: FSM and RM work on frames independently, so they
@@ -46,7 +57,9 @@ class TPNet(nn.Module):
         m = self.pad_multiple
         ph, pw = (-h) % m, (-w) % m
         if ph or pw:  # replicate-pad bottom/right so U-Net strides divide evenly; cropped below
-            clip = F.pad(clip.reshape(b * t, 3, h, w), (0, pw, 0, ph), mode="replicate").reshape(b, t, 3, h + ph, w + pw)
+            clip = F.pad(clip.reshape(b * t, 3, h, w), (0, pw, 0, ph), mode="replicate").reshape(
+                b, t, 3, h + ph, w + pw
+            )
         inter = self.tpsrm(clip)
         if upto == "rm" and self.interp is not None:
             return self._from_keyframes(clip, inter, outputs, frames_per_pass)[..., : 4 * h, : 4 * w]
@@ -69,7 +82,9 @@ class TPNet(nn.Module):
     # Parameters that start at zero (an untrained module changes nothing): weights files without them still load.
     zero_start_prefixes = ("fusion.", "blend.")
 
-    def _from_keyframes(self, clip: torch.Tensor, inter: torch.Tensor, outputs: slice | None, frames_per_pass: int | None) -> torch.Tensor:
+    def _from_keyframes(
+        self, clip: torch.Tensor, inter: torch.Tensor, outputs: slice | None, frames_per_pass: int | None
+    ) -> torch.Tensor:
         """The selected outputs: key frames 2k through FSM and RM (plus KeyFusion's multi-frame residual), frames
         2k+1 warped from keys k and k+1."""
         b, t = clip.shape[:2]
