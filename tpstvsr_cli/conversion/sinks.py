@@ -6,6 +6,7 @@ file of its own (its renamed video, or a marker beside its frames). finish() ass
 
 import os
 import shutil
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -88,7 +89,9 @@ class VideoSegments:
 
         if self.writer is None:
             src = self.source
-            part = self.work.segment_path(self.index, ".part" + self.ext)
+            # A name of its own per writer: a segment retried elsewhere (a worker that died, issue 11) never
+            # shares a file with an encoder the dead try may have left running.
+            part = self.work.segment_path(self.index, f".part.{uuid.uuid4().hex[:12]}{self.ext}")
             self.writer = VideoWriter(
                 part, 4 * src.width, 4 * src.height, 2 * src.rate, src.colour, self.options, sar=src.sar
             ).__enter__()
