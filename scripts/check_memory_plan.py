@@ -22,10 +22,11 @@ tune_allocator()
 from tpstvsr_cli.engine import memory
 from tpstvsr_cli.models import build_model
 from tpstvsr_cli.conversion.convert import upscale
+from tpstvsr_cli.engine.stream import context_frames
 clip, out, preset, w, h, chunk, overlap = sys.argv[1], sys.argv[2], sys.argv[3], *map(int, sys.argv[4:8])
 model = build_model(preset).eval()
 base = int(open("/proc/self/statm").read().split()[1]) * 4096
-predicted = base + memory.conversion_bytes(model, w, h, chunk, overlap, torch.float32)
+predicted = base + memory.conversion_bytes(model, w, h, chunk, context_frames(model, overlap), torch.float32)
 upscale(
     Path(clip), Path(out), model=model, device="cpu", precision="fp32", chunk=chunk, overlap=overlap, tile=0, quiet=True
 )

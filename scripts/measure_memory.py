@@ -18,7 +18,7 @@ for _ in upscale_frames(build_model(preset), frames, chunk=8, overlap=2, tile=0)
     pass
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)  # KiB on Linux
 """
-SIZES = ((160, 96), (320, 180))
+SIZES = ((320, 180), (480, 270))  # above ~100k pixels: the fixed costs of small runs vary by ~50 MiB
 
 
 def peak_kib(w: int, h: int, preset: str) -> int:

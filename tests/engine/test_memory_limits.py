@@ -12,6 +12,7 @@ import torch
 from tpstvsr_cli.engine import InferenceOptions, memory, upscale_frames
 from tpstvsr_cli.engine.backend import TorchBackend
 from tpstvsr_cli.engine.runner import WindowRunner, is_out_of_memory
+from tpstvsr_cli.engine.stream import make_runner
 from tpstvsr_cli.errors import TpstvsrError
 from tpstvsr_cli.models import build_model
 
@@ -163,9 +164,27 @@ def test_onednn_allocation_failure_counts_as_out_of_memory():
 
 def test_conversion_estimate_grows_with_the_frame_and_counts_queues_and_stitching():
     model = build_model("tiny")
-    small = memory.conversion_bytes(model, 160, 96, 8, 2, torch.float32)
-    big = memory.conversion_bytes(model, 320, 192, 8, 2, torch.float32)
-    assert big == pytest.approx(4 * small)
-    network_only = 160 * 96 * memory.window_bytes_per_pixel(model, 13, torch.float32)
-    assert small > network_only  # the decoded and output frame queues
-    assert memory.conversion_bytes(model, 160, 96, 8, 2, torch.float32, tiled=True) > small
+    fixed = memory.PIPELINE_FIXED_BYTES
+    small = memory.conversion_bytes(model, 160, 96, 8, 3, torch.float32)
+    big = memory.conversion_bytes(model, 320, 192, 8, 3, torch.float32)
+    assert big - fixed == pytest.approx(4 * (small - fixed))
+    network_only = 160 * 96 * memory.window_bytes_per_pixel(model, 15, torch.float32)  # 8 + 2 * 3 + 1 frames
+    queues = 160 * 96 * memory.queue_bytes_per_pixel(memory.queue_depth(8, 3))
+    assert small == pytest.approx(network_only + queues + fixed)
+    assert memory.conversion_bytes(model, 160, 96, 8, 3, torch.float32, tiled=True) > small
+
+
+def test_the_planner_leaves_room_for_the_frame_queues(monkeypatch):
+    """A budget that fits one window alone but not with the converter's queues: the planner tiles."""
+    model = build_model("tiny")
+    runner = make_runner(model, InferenceOptions(chunk=8, overlap=2), "cpu")
+    h, w = 96, 160
+    window = h * w * memory.window_bytes_per_pixel(model, runner.window_frames, torch.float32)
+    queues = h * w * memory.queue_bytes_per_pixel(memory.queue_depth(8, (runner.window_frames - 9) // 2))
+    monkeypatch.setattr("tpstvsr_cli.engine.runner.available_bytes", lambda device, cap=None: int(window + queues / 2))
+    rows, cols = runner.spans(h, w)
+    assert len(rows) * len(cols) > 1
+    monkeypatch.setattr("tpstvsr_cli.engine.runner.available_bytes", lambda device, cap=None: int(window + 2 * queues))
+    runner.plans.clear()
+    rows, cols = runner.spans(h, w)
+    assert len(rows) * len(cols) == 1

@@ -14,7 +14,10 @@ import torch
 MEASURED_WINDOW = 13  # chunk 8 + 2 * overlap 2 + 1: the window the per-pixel figures were measured with
 HOST_SHARE = 0.5  # of the host's available memory
 GPU_SHARE = 0.7  # of the GPU's free memory (the caching allocator fragments)
-FALLBACK_KIB_PER_PX = 17.0  # a network that does not say (the default preset's figure)
+FALLBACK_KIB_PER_PX = 17.0  # a network that does not say (conservative: above the default preset's figure)
+# What a conversion holds beyond its frame-size terms (thread stacks, pipe buffers, the plan): the intercept of
+# predicted vs measured peaks in docs/robustness.md (scripts/check_memory_plan.py).
+PIPELINE_FIXED_BYTES = 48 << 20
 
 
 def _read_int(path: Path) -> int | None:
@@ -120,23 +123,29 @@ def queue_depth(chunk: int, context: int) -> int:
     return max(16, chunk + 2 * context + 2)
 
 
+def queue_bytes_per_pixel(depth: int) -> float:
+    """Host bytes per input pixel of the converter's queues: `depth` decoded uint8 frames, and up to half as many
+    uint8 output frames (4x4 pixels each) waiting for the encoder."""
+    return depth * 3 + max(2, depth // 2) * 16 * 3
+
+
 def conversion_bytes(
     model,
     width: int,
     height: int,
     chunk: int,
-    overlap: int,
+    context: int,
     dtype: torch.dtype,
     tiled: bool = False,
     depth: int | None = None,
 ) -> float:
-    """Host bytes a conversion adds to the process beyond what it held before the network ran: one window
-    through the network (the figure the tile planner uses; it includes the window's outputs), the stitch
-    buffer when tiled, the decoded-frame queue (uint8 input frames) and the output queue (uint8 frames at 4x
-    the size). ffmpeg's encoder runs in its own process. Checked by scripts/check_memory_plan.py."""
-    depth = queue_depth(chunk, overlap) if depth is None else depth
+    """Host bytes a conversion adds to the process beyond what it held before the network ran: one window of
+    chunk + 2 * context + 1 frames through the network (the figure the tile planner uses; it includes the
+    window's outputs; `context` is engine.context_frames of the model and --overlap), the stitch buffer when
+    tiled, the decoded-frame and output queues, and the pipeline's fixed share. ffmpeg's encoder runs in its own
+    process. Checked by scripts/check_memory_plan.py."""
+    depth = queue_depth(chunk, context) if depth is None else depth
     px = width * height
-    network = px * window_bytes_per_pixel(model, chunk + 2 * overlap + 1, dtype)
+    network = px * window_bytes_per_pixel(model, chunk + 2 * context + 1, dtype)
     stitch = px * stitch_bytes_per_pixel(2 * chunk + 1) if tiled else 0.0
-    queues = depth * px * 3 + max(2, depth // 2) * px * 16 * 3
-    return network + stitch + queues
+    return network + stitch + px * queue_bytes_per_pixel(depth) + PIPELINE_FIXED_BYTES

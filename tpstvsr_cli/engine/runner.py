@@ -14,7 +14,13 @@ import torch
 
 from ..errors import TpstvsrError
 from .backend import Backend
-from .memory import available_bytes, stitch_bytes_per_pixel, window_bytes_per_pixel
+from .memory import (
+    available_bytes,
+    queue_bytes_per_pixel,
+    queue_depth,
+    stitch_bytes_per_pixel,
+    window_bytes_per_pixel,
+)
 from .options import InferenceOptions
 from .tensors import frames_to_tensor
 from .tiles import even_spans, plan_tiles, span_weights, tile_spans
@@ -85,6 +91,9 @@ class WindowRunner:
             )
         budget = available_bytes(self.device, opts.max_memory)
         per_px = self._window_bytes_per_pixel()
+        if self.device.type != "cuda":  # the converter's frame queues share the host with the window
+            context = (self.window_frames - opts.chunk - 1) // 2
+            budget -= h * w * queue_bytes_per_pixel(queue_depth(opts.chunk, context))
         if h * w * per_px <= budget:
             return self._even(h, w, 1, 1)
         stitch = h * w * stitch_bytes_per_pixel(self.kept_frames)

@@ -28,8 +28,9 @@ class NetConfig:
     rm_dec_blocks: tuple[int, ...]
     dilations: tuple[int, ...] = (1, 2, 3, 4)
     alpha: float = 0.2
-    # Measured host memory per input pixel for one fp32 window (chunk 8, overlap 2): the peak-RSS slope between
-    # 160x96 and 320x180 input (scripts/measure_memory.py). Automatic tiling plans with it.
+    # Host memory per input pixel for one fp32 window of 13 input frames (engine.memory scales it for other
+    # windows); automatic tiling plans with it. Measured per preset: docs/robustness.md (scripts/measure_memory.py
+    # for the engine alone, scripts/check_memory_plan.py for whole conversions).
     kib_per_input_px: float = 17.0
     # The in-between frames' base (models/motion.py): bilateral block matching within this radius (in pixels of
     # the input upscaled motion_scale times); 0 keeps the paper's plain average of the neighbours.
@@ -88,6 +89,7 @@ PRESETS: dict[str, NetConfig] = {
         rm_mid_blocks=5,
         rm_dec_blocks=(0, 2, 3),
         keyframe_radius=5,
+        kib_per_input_px=15.5,
     ),
     "tiny": NetConfig(
         description="For tests only: a few thousand parameters, every part of the architecture present (the "
