@@ -11,8 +11,9 @@ import torch
 
 from tpstvsr_cli.engine import InferenceOptions, memory, upscale_frames
 from tpstvsr_cli.engine.backend import TorchBackend
-from tpstvsr_cli.engine.runner import WindowRunner, is_out_of_memory
+from tpstvsr_cli.engine.runner import WindowRunner, core_pieces, is_out_of_memory
 from tpstvsr_cli.engine.stream import make_runner
+from tpstvsr_cli.engine.windows import temporal_windows
 from tpstvsr_cli.errors import TpstvsrError
 from tpstvsr_cli.models import build_model
 
@@ -188,3 +189,53 @@ def test_the_planner_leaves_room_for_the_frame_queues(monkeypatch):
     runner.plans.clear()
     rows, cols = runner.spans(h, w)
     assert len(rows) * len(cols) == 1
+
+
+@pytest.mark.parametrize("n, chunk, context, parts", [(20, 8, 2, 2), (21, 8, 3, 4), (9, 4, 0, 2), (17, 8, 2, 8)])
+@pytest.mark.parametrize("keys_only", [False, True])
+def test_core_pieces_are_the_windows_of_the_shorter_chunk(n, chunk, context, parts, keys_only):
+    def as_run(window):
+        keep = window.keep
+        if keys_only:
+            keep = slice(keep.start, 2 * (window.core_end - window.start) - 1, 2)
+        return window.start, window.end, keep
+
+    pieces = []
+    for window in temporal_windows(n, chunk, context):
+        start, end, keep = as_run(window)
+        pieces += [(start + a, start + b, k) for a, b, k in core_pieces(end - start, keep, chunk // parts, context)]
+    assert pieces == [as_run(window) for window in temporal_windows(n, chunk // parts, context)]
+
+
+class FailsLonger(torch.nn.Module):
+    """The network, except that a window of more than `limit` frames raises the CPU allocator's error."""
+
+    def __init__(self, net, limit: int):
+        super().__init__()
+        self.net, self.limit = net, limit
+        self.pad_multiple, self.interp = net.pad_multiple, net.interp
+
+    def forward(self, clip, **kw):
+        if clip.shape[1] > self.limit:
+            raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 1 bytes")
+        return self.net(clip, **kw)
+
+
+def test_when_the_smallest_tiles_fail_windows_get_shorter_for_the_rest_of_the_video(net, monkeypatch, capsys):
+    """Same frames as a run planned with that chunk and those tiles from the start."""
+    monkeypatch.setattr("tpstvsr_cli.engine.runner.available_bytes", lambda device, cap=None: 1 << 40)
+    frames, plans = _frames(9), {}
+    options = dict(overlap=1, tile_overlap=8)
+    out = list(upscale_frames(FailsLonger(net, limit=6), frames, chunk=8, plans=plans, **options))
+    assert plans[("piece", 40, 56)] == 2  # chunk 8 -> 4 -> 2: 2 + 2 * 2 context frames fit
+    assert "continuing in chunks of 2 frames" in capsys.readouterr().err
+    tiles = {(40, 56): plans[(40, 56)]}
+    reference = list(upscale_frames(net, frames, chunk=2, plans=tiles, **options))
+    assert len(out) == len(reference) == 17
+    assert all(np.array_equal(a, b) for a, b in zip(out, reference))
+
+
+def test_when_one_frame_windows_fail_too_the_error_says_so(net, monkeypatch):
+    monkeypatch.setattr("tpstvsr_cli.engine.runner.available_bytes", lambda device, cap=None: 1 << 40)
+    with pytest.raises(TpstvsrError, match=r"smallest tiles and chunks of 2 frames.*MiB"):
+        list(upscale_frames(FailsLonger(net, limit=2), _frames(9), chunk=4, overlap=1, tile_overlap=8))

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from ..errors import TpstvsrError
 from .ensemble import ENSEMBLES
 
+MIN_CHUNK = 2  # input frames per window core: the least --chunk, and the shortest the runner retries with
 MIN_TILE_MARGIN = 8  # a tile is at least 2 * tile_overlap + this many input pixels
 
 
@@ -24,8 +25,8 @@ class InferenceOptions:
     max_memory: int | None = None
 
     def __post_init__(self) -> None:
-        if self.chunk < 2:
-            raise TpstvsrError(f"--chunk must be 2 or more, got {self.chunk}")
+        if self.chunk < MIN_CHUNK:
+            raise TpstvsrError(f"--chunk must be {MIN_CHUNK} or more, got {self.chunk}")
         if self.overlap < 0:
             raise TpstvsrError(f"--overlap must be 0 or more frames, got {self.overlap}")
         if self.ensemble not in ENSEMBLES:

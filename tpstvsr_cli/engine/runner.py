@@ -2,10 +2,13 @@
 
 K is the number of outputs kept: the network's per-frame modules (FSM, RM) run only on those, so the context
 frames cost TPSRM time alone. Tiles are planned once per frame size from the memory this process can get, and
-made finer for the rest of the video when a window runs out of memory anyway.
+made finer for the rest of the video when a window runs out of memory anyway; when even the smallest tiles do not
+fit, each window's core is run in shorter pieces (each with the context a window of the engine gets), again for
+the rest of the video.
 """
 
 import gc
+import math
 import sys
 from collections.abc import Callable
 
@@ -21,7 +24,7 @@ from .memory import (
     stitch_bytes_per_pixel,
     window_bytes_per_pixel,
 )
-from .options import InferenceOptions
+from .options import MIN_CHUNK, InferenceOptions
 from .tensors import frames_to_tensor
 from .tiles import even_spans, plan_tiles, span_weights, tile_spans
 
@@ -44,6 +47,28 @@ def is_out_of_memory(exc: BaseException) -> bool:
     )
 
 
+class _SmallestTilesFailed(Exception):
+    """A window ran out of memory in the smallest tiles; the message is the user's error if nothing else helps."""
+
+
+def core_pieces(length: int, keep: slice, piece: int, context: int) -> list[tuple[int, int, slice]]:
+    """A window of `length` input frames whose kept outputs are `keep` (windows.Window.keep, or its key frames
+    only: step 2), as shorter windows over consecutive pieces of `piece` frames of its core: (start, end, keep)
+    each, with `context` frames before a piece and at least one after it where the window has them (as
+    windows.window gives). When `piece` divides the run's chunk these are the windows of a run with that chunk."""
+    core_start, core_end = keep.start // 2, (keep.stop + 1) // 2
+    last = keep.step in (None, 1) and keep.stop % 2 == 1
+    pieces = []
+    for a in range(core_start, core_end, piece):
+        b = min(a + piece, core_end)
+        end = min(length, b + max(context, 1))
+        start = max(0, a - context)
+        start = min(start, max(0, end - 2))
+        stop = 2 * (b - start) - (1 if (last and b == core_end) or keep.step == 2 else 0)
+        pieces.append((start, end, slice(2 * (a - start), stop, keep.step)))
+    return pieces
+
+
 def _warn_on_stderr(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr)
 
@@ -63,7 +88,8 @@ class WindowRunner:
         self.device, self.dtype = backend.device, backend.dtype
         self.window_frames, self.kept_frames = window_frames, kept_frames
         self.warn = warn or _warn_on_stderr
-        self.plans: dict[tuple[int, int], tuple[list, list]] = {} if plans is None else plans
+        # (h, w): tile rows and columns; ("piece", h, w): frames of each piece a window's core runs in
+        self.plans: dict[tuple, object] = {} if plans is None else plans
         self.align = backend.pad_multiple  # tile starts on multiples of the U-Net's stride
 
     def spans(self, h: int, w: int) -> tuple[list, list]:
@@ -109,7 +135,7 @@ class WindowRunner:
         plan = self._even(h, w, ny, nx)
         if max(b - a for a, b in plan[0]) * max(b - a for a, b in plan[1]) >= largest:
             need = largest * self._window_bytes_per_pixel() / 2**20
-            raise TpstvsrError(
+            raise _SmallestTilesFailed(
                 f"out of memory even in the smallest tiles ({len(rows)}x{len(cols)} of a {w}x{h} frame): "
                 f"one window needs about {need:.0f} MiB ({failure}); free memory or use a smaller --chunk"
             )
@@ -118,6 +144,27 @@ class WindowRunner:
 
     def __call__(self, frames: list[np.ndarray], keep: slice) -> torch.Tensor:
         clip = frames_to_tensor(np.stack(frames), self.backend.input_dtype, self.device).unsqueeze(0)
+        h, w = clip.shape[-2:]
+        chunk = self.options.chunk
+        # make_runner: window_frames = chunk + 2 * context + 1
+        context = max(0, (self.window_frames - chunk - 1) // 2)
+        while True:
+            piece = self.plans.get(("piece", h, w), chunk)
+            try:
+                if piece >= chunk:
+                    return self._in_tiles(clip, keep)
+                pieces = core_pieces(clip.shape[1], keep, piece, context)
+                return torch.cat([self._in_tiles(clip[:, a:b], k) for a, b, k in pieces])
+            except _SmallestTilesFailed as exc:
+                if piece <= MIN_CHUNK:
+                    shorter = f" and chunks of {MIN_CHUNK} frames" if chunk > MIN_CHUNK else ""
+                    raise TpstvsrError(str(exc).replace("smallest tiles", "smallest tiles" + shorter, 1)) from None
+                piece = max(MIN_CHUNK, math.ceil(min(piece, chunk) / 2))
+                self.plans[("piece", h, w)] = piece
+                self.warn(f"out of memory in the smallest tiles; continuing in chunks of {piece} frames")
+
+    def _in_tiles(self, clip: torch.Tensor, keep: slice) -> torch.Tensor:
+        """One window in the planned tiles, in finer ones after an allocation failure."""
         h, w = clip.shape[-2:]
         while True:
             rows, cols = self.spans(h, w)
