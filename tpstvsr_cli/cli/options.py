@@ -107,6 +107,50 @@ SegmentFrames = Annotated[int, typer.Option("--segment-frames", help="Input fram
 Strict = Annotated[
     bool, typer.Option("--strict", help="Refuse a damaged or truncated video instead of converting what decodes.")
 ]
+Start = Annotated[
+    str | None,
+    typer.Option(
+        "--start",
+        metavar="TIME",
+        show_default=False,
+        help="Convert from this time on (seconds, or HH:MM:SS[.ms]); the sound is cut to the same piece.",
+    ),
+]
+Duration = Annotated[
+    str | None,
+    typer.Option(
+        "--duration",
+        metavar="TIME",
+        show_default=False,
+        help="Convert this long a piece (seconds, or HH:MM:SS[.ms]) from --start: to try settings on a long film.",
+    ),
+]
+Scale = Annotated[
+    int | None,
+    typer.Option(
+        "--scale",
+        metavar="2|3|4",
+        show_default=False,
+        help="Output width and height over the input's; default 4. The network works at 4x: 2 and 3 are its frames "
+        "downscaled with an antialiased bicubic filter (the network has no cheaper 2x or 3x output).",
+    ),
+]
+KeepRate = Annotated[
+    bool,
+    typer.Option(
+        "--keep-rate",
+        help="Space only: keep the frame rate. The network makes its key frames alone; for the default network "
+        "they are nearly all its work (its in-between frames are cheap warps), so this takes about as long.",
+    ),
+]
+KeepSize = Annotated[
+    bool,
+    typer.Option(
+        "--keep-size",
+        help="Time only: keep the size, twice the frame rate. No network runs: each in-between frame is the two "
+        "input frames warped to the midpoint with the default network's parameter-free motion search.",
+    ),
+]
 JsonOut = Annotated[
     bool, typer.Option("--json", help="Print what was written (frames, seconds, fps) as JSON on stdout.")
 ]

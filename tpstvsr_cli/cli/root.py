@@ -3,7 +3,7 @@
 import typer
 import typer.core
 
-COMMAND_MODULES = ("upscale", "batch", "bench", "evaluate", "train")
+COMMAND_MODULES = ("upscale", "preview", "batch", "bench", "evaluate", "train")
 
 
 def _flags_without_a_type() -> None:

@@ -18,19 +18,24 @@ from .options import (
     Crf,
     Deinterlace,
     Device,
+    Duration,
     EncoderOpt,
     EncoderPreset,
     Ensemble,
     Fps,
     JsonOut,
+    KeepRate,
+    KeepSize,
     MaxMemory,
     Overlap,
     Overwrite,
     PixFmt,
     Precision,
     Quiet,
+    Scale,
     SceneThreshold,
     SegmentFrames,
+    Start,
     Strict,
     Tile,
     TileOverlap,
@@ -133,8 +138,14 @@ def upscale_command(  # one parameter per flag: typer reads the signature
     ensemble: Ensemble = 1,
     max_memory: MaxMemory = None,
     json_out: JsonOut = False,
+    start: Start = None,
+    duration: Duration = None,
+    scale: Scale = None,
+    keep_rate: KeepRate = False,
+    keep_size: KeepSize = False,
 ) -> None:
-    """Convert a video to twice the frame rate and four times the width and height."""
+    """Convert a video to twice the frame rate and four times the width and height (--scale, --keep-rate,
+    --keep-size for less; --start and --duration for a piece)."""
     from ..conversion.convert import upscale
 
     cap = memory_cap(max_memory)
@@ -162,6 +173,11 @@ def upscale_command(  # one parameter per flag: typer reads the signature
                 segment_frames=segment_frames,
                 ensemble=ensemble,
                 max_memory=cap,
+                start=start or 0.0,
+                duration=duration,
+                scale=scale,
+                keep_rate=keep_rate,
+                keep_size=keep_size,
             )
     except KeyboardInterrupt as exc:  # Interrupted, or Ctrl-C before the work started (loading, checking)
         raise _interrupted(exc) from None

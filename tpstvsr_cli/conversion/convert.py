@@ -1,4 +1,5 @@
-"""`tpstvsr upscale`: one video or frame folder in, one video or frame folder out, 2x rate and 4x size.
+"""`tpstvsr upscale`: one video or frame folder in, one video or frame folder out, 2x rate and 4x size (or what
+ConversionSettings ask: --scale, --keep-rate, --keep-size, a piece of the input with --start and --duration).
 
 The public API converts a video as independent segments, so that they can run anywhere, in any order:
 
@@ -24,14 +25,14 @@ import torch
 
 from ..engine.device import Compute, resolve_compute
 from ..engine.memory import queue_depth
-from ..engine.stream import context_frames, upscale_frames
+from ..engine.stream import context_frames
 from ..errors import TpstvsrError
 from ..media.check import check_output_settings
 from ..media.endpoints import Source, check_output, is_video_path, open_source
 from ..media.streams import plan_streams
 from ..models.loading import get_model
 from .lock import writer_lock
-from .network_stage import SegmentEnd, SegmentStart, planned_outputs
+from .network_stage import SegmentEnd, SegmentStart, frame_maker, planned_outputs
 from .pipeline import run_pipeline
 from .plan import FramePlan, find_cuts_and_count, plan_frames
 from .progress import progress_bar
@@ -92,9 +93,12 @@ class Conversion:
         return sum(s.outputs for s in self.frames.segments if s.index in self.work.finished)
 
     def sink(self):
+        opts = self.settings
         if self.to_video:
-            return VideoSegments(self.work, self.source, self.settings.encoder, self.stream_plan, self.output)
-        return FolderFrames(self.work, self.settings.segment_frames)
+            return VideoSegments(
+                self.work, self.source, opts.encoder, self.stream_plan, self.output, opts.size_factor, opts.rate_factor
+            )
+        return FolderFrames(self.work, opts.rate_factor * opts.segment_frames)
 
     def network_warn(self, message: str) -> None:
         self.run_warnings.append(message)
@@ -102,17 +106,8 @@ class Conversion:
             self.on_warning(message)
 
     def upscale(self, clip: list) -> Iterable:
-        """L input frames -> 2L-1 output frames, as the settings say."""
-        opts = self.settings
-        return upscale_frames(
-            self.model,
-            clip,
-            opts.inference,
-            device=self.compute.device,
-            precision=self.compute.precision,
-            warn=self.network_warn,
-            plans=self.tile_plans,
-        )
+        """L input frames -> 2L-1 output frames (L with --keep-rate), as the settings say."""
+        return frame_maker(self.model, self.settings, self.compute, self.network_warn, self.tile_plans)(clip)
 
 
 def _identity(path: Path, source: Source) -> dict:
@@ -153,6 +148,9 @@ def _work_settings(
         "deinterlace": source.deinterlace,
         "encoder": asdict(settings.encoder.for_output(output)),
         "output": output.suffix.lower() if to_video else "frames",
+        "span": list(source.span),  # the piece converted (--start, --duration), on frames (a list, as in JSON)
+        "size_factor": settings.size_factor,
+        "rate_factor": settings.rate_factor,
     }
 
 
@@ -178,12 +176,14 @@ def _plan_output(source: Source, output: Path, settings: ConversionSettings) -> 
             )
         return None, notes
     plan = plan_streams(info, output) if info is not None else None
+    if plan is not None:
+        plan.cut_to(source.span, output)  # the sound and subtitles of the converted piece alone
     plan = check_output_settings(
         output,
         settings.encoder.for_output(output),
-        4 * source.width,
-        4 * source.height,
-        2 * source.rate,
+        settings.size_factor * source.width,
+        settings.size_factor * source.height,
+        settings.rate_factor * source.rate,
         source.colour,
         info,
         plan,
@@ -202,12 +202,12 @@ def _frame_plan(work: WorkDir, source: Source, settings: ConversionSettings, pad
     count, cuts = find_cuts_and_count(source.frames(), settings.scene_threshold)
     if count == 0:
         raise TpstvsrError("no frames were decoded, so nothing was written")
-    if count == 1 and not source.is_frame_folder:
+    if count == 1 and not source.is_frame_folder and settings.rate_factor == 2:
         raise TpstvsrError(
             f"{source.path} holds a single frame: there is nothing to interpolate "
             "(put the picture in a folder to upscale it alone)"
         )
-    plan = plan_frames(count, cuts, settings.segment_frames, pad, hold_last=to_video)
+    plan = plan_frames(count, cuts, settings.segment_frames, pad, hold_last=to_video, in_between=not settings.keep_rate)
     work.write_json("plan.json", plan.to_json())
     return plan
 
@@ -231,7 +231,14 @@ def plan_conversion(
     phase = phase or (lambda text: None)
     compute = resolve_compute(settings.device, settings.precision)
     _check_paths(input, output, run.overwrite)
-    source = open_source(input, settings.fps, deinterlace=settings.deinterlace, strict=settings.strict)
+    source = open_source(
+        input,
+        settings.fps,
+        deinterlace=settings.deinterlace,
+        strict=settings.strict,
+        start=settings.start,
+        duration=settings.duration,
+    )
     if is_video_path(output):
         phase("trying the output settings on one frame")
     stream_plan, warnings = _plan_output(source, output, settings)
@@ -250,7 +257,8 @@ def plan_conversion(
         for msg in warnings:
             run.warn(msg)
         phase("decoding the source once to find its scene cuts")
-        pad = context_frames(model, settings.inference.overlap)
+        # --keep-size: each in-between frame needs its two input frames alone (no network, no context)
+        pad = 0 if settings.keep_size else context_frames(model, settings.inference.overlap)
         frames = _frame_plan(work, source, settings, pad, is_video_path(output))
     except BaseException:
         if not work.done and not run.shared:
@@ -360,10 +368,10 @@ def upscale(
     """Convert INPUT (video file or frame folder) into OUTPUT (video file or frame folder) in one run.
 
     `options` are fields of ConversionSettings (device, precision, encoder, fps, scene_threshold, segment_frames
-    or segment, deinterlace, strict), of InferenceOptions (chunk, overlap, tile, tile_overlap, ensemble,
-    frames_per_pass, max_memory) and of RunOptions (resume, overwrite, quiet, progress, on_warning), all checked
-    before any file is opened. Work is written in segments beside OUTPUT; an interrupted run keeps every
-    complete one for resume=True.
+    or segment, deinterlace, strict, start, duration, scale, keep_rate, keep_size), of InferenceOptions (chunk,
+    overlap, tile, tile_overlap, ensemble, frames_per_pass, max_memory) and of RunOptions (resume, overwrite, quiet,
+    progress, on_warning), all checked before any file is opened. Work is written in segments beside OUTPUT; an
+    interrupted run keeps every complete one for resume=True.
     """
     input, output = Path(input), Path(output)
     settings, run = split_options(settings, options)
@@ -403,6 +411,9 @@ def _result(conversion: Conversion, done: int, seconds: float, run: RunOptions) 
     source = conversion.source
     for msg in source.warnings:
         run.warn(msg)
-    frames_in = (done + 1) // 2 if not conversion.to_video else done // 2
+    if not conversion.frames.in_between:
+        frames_in = done
+    else:
+        frames_in = (done + 1) // 2 if not conversion.to_video else done // 2
     warnings = conversion.warnings + conversion.run_warnings + source.warnings
     return UpscaleResult(conversion.input, conversion.output, frames_in, done, seconds, warnings)

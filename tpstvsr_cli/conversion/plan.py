@@ -8,6 +8,9 @@ window from engine.windows: the piece plus `pad` frames of context on either sid
 leave the segment's context. A segment's frames therefore depend on the input alone, not on where a run started.
 The output frame between the last frame of a shot and the first of the next is a copy of the shot's last frame
 (the earlier of the two equally near frames) instead of a blend (`hold`).
+
+A plan without in-between frames (`in_between` False: --keep-rate) keeps the same windows; each piece supplies
+the key frames of its core alone (one output per input frame, no hold).
 """
 
 from collections.abc import Iterable
@@ -40,6 +43,7 @@ class Piece:
 class Segment:
     index: int
     pieces: tuple[Piece, ...]
+    in_between: bool = True  # False: the key frames alone (one output per input frame)
 
     @property
     def first_frame(self) -> int:
@@ -53,6 +57,8 @@ class Segment:
 
     @property
     def outputs(self) -> int:
+        if not self.in_between:
+            return sum(p.window.core_end - p.window.core_start for p in self.pieces)
         return sum(len(range(2 * (p.window.end - p.window.start) - 1)[p.window.keep]) + p.hold for p in self.pieces)
 
 
@@ -64,9 +70,10 @@ class FramePlan:
     pad: int  # context frames each side of a window (engine.context_frames of the model and --overlap)
     hold_last: bool  # a video repeats its last frame once (2N outputs); a frame folder does not (2N-1)
     segments: tuple[Segment, ...]
+    in_between: bool = True  # False: key frames only (--keep-rate)
 
     def to_json(self) -> dict:
-        head = {k: getattr(self, k) for k in ("frames", "segment_frames", "pad", "hold_last")}
+        head = {k: getattr(self, k) for k in ("frames", "segment_frames", "pad", "hold_last", "in_between")}
         return {
             "version": PLAN_VERSION,
             **head,
@@ -76,12 +83,13 @@ class FramePlan:
 
     @classmethod
     def from_json(cls, data: dict) -> "FramePlan":
+        in_between = data.get("in_between", True)
         segments = tuple(
-            Segment(i, tuple(Piece.from_json(p) for p in pieces)) for i, pieces in enumerate(data["segments"])
+            Segment(i, tuple(Piece.from_json(p) for p in pieces), in_between)
+            for i, pieces in enumerate(data["segments"])
         )
-        return cls(
-            data["frames"], tuple(data["cuts"]), data["segment_frames"], data["pad"], data["hold_last"], segments
-        )
+        head = (data["frames"], tuple(data["cuts"]), data["segment_frames"], data["pad"], data["hold_last"])
+        return cls(*head, segments, in_between)
 
 
 def find_cuts_and_count(frames: Iterable[np.ndarray], scene_threshold: float) -> tuple[int, list[int]]:
@@ -109,16 +117,19 @@ def shot_windows(a: int, b: int, lo: int, hi: int, n: int | None, cuts: set[int]
     return windows
 
 
-def plan_frames(frames: int, cuts: Iterable[int], segment_frames: int, pad: int, hold_last: bool) -> FramePlan:
-    """Every segment's pieces for a video of `frames` input frames (>= 1) with these cuts."""
+def plan_frames(
+    frames: int, cuts: Iterable[int], segment_frames: int, pad: int, hold_last: bool, in_between: bool = True
+) -> FramePlan:
+    """Every segment's pieces for a video of `frames` input frames (>= 1) with these cuts (in_between False:
+    the key frames alone)."""
     cut_set = set(cuts)
     segments = []
     for g in range(-(-frames // segment_frames)):
         a, b = g * segment_frames, (g + 1) * segment_frames
         lo, hi, end = max(0, a - pad), min(b + right_context(pad), frames), min(b, frames)
         pieces = tuple(
-            Piece(w, w.last and (w.core_end != frames or hold_last))
+            Piece(w, in_between and w.last and (w.core_end != frames or hold_last))
             for w in shot_windows(a, end, lo, hi, frames, cut_set, pad)
         )
-        segments.append(Segment(g, pieces))
-    return FramePlan(frames, tuple(sorted(cut_set)), segment_frames, pad, hold_last, tuple(segments))
+        segments.append(Segment(g, pieces, in_between))
+    return FramePlan(frames, tuple(sorted(cut_set)), segment_frames, pad, hold_last, tuple(segments), in_between)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, fields
 
 from ..engine.options import InferenceOptions
 from ..errors import TpstvsrError
+from ..media.timecode import parse_time
 from ..media.writer import EncoderOptions
 from .progress import ConversionProgress
 from .scene_cuts import DEFAULT_THRESHOLD
@@ -24,8 +25,15 @@ class ConversionSettings:
     segment_frames: int = 64  # input frames per segment (the unit of resuming and of distributing work)
     deinterlace: bool | None = None  # None: when the file flags interlaced fields
     strict: bool = False  # a damaged video is an error instead of a warning
+    start: float | str = 0.0  # seconds into the input (or HH:MM:SS[.ms]) where the converted piece begins
+    duration: float | str | None = None  # seconds (or HH:MM:SS[.ms]) of it; None: to the end
+    scale: int | None = None  # output size: 2, 3 or 4 times the input's (None: 4, or 1 with keep_size)
+    keep_rate: bool = False  # space only: the input's frame rate (the network's key frames alone)
+    keep_size: bool = False  # time only: the input's size (no network: motion-compensated midpoints)
 
     def __post_init__(self) -> None:
+        self._check_range()
+        self._check_mode()
         if self.encoder.crf is not None and self.encoder.crf < 0:
             raise TpstvsrError(f"--crf must be 0 or more, got {self.encoder.crf}")
         if not self.fps > 0:
@@ -34,6 +42,33 @@ class ConversionSettings:
             raise TpstvsrError(f"--scene-threshold must lie in 0..1 (0: off), got {self.scene_threshold}")
         if self.segment_frames < 1:
             raise TpstvsrError(f"--segment-frames must be 1 or more, got {self.segment_frames}")
+
+    def _check_range(self) -> None:
+        start, duration = parse_time(self.start, "--start"), parse_time(self.duration, "--duration")
+        if start < 0:
+            raise TpstvsrError(f"--start must be 0 or more seconds, got {self.start}")
+        if duration is not None and not duration > 0:
+            raise TpstvsrError(f"--duration must be more than 0 seconds, got {self.duration}")
+        object.__setattr__(self, "start", start)  # seconds from here on
+        object.__setattr__(self, "duration", duration)
+
+    def _check_mode(self) -> None:
+        if self.keep_rate and self.keep_size:
+            raise TpstvsrError("--keep-rate and --keep-size together would leave the video as it is: choose one")
+        if self.keep_size and self.scale is not None:
+            raise TpstvsrError("--scale sets the size, which --keep-size keeps: choose one")
+        if self.scale is not None and self.scale not in (2, 3, 4):
+            raise TpstvsrError(f"--scale must be 2, 3 or 4, got {self.scale}")
+
+    @property
+    def size_factor(self) -> int:
+        """Output width (and height) over the input's."""
+        return 1 if self.keep_size else self.scale or 4
+
+    @property
+    def rate_factor(self) -> int:
+        """Output frame rate over the input's."""
+        return 1 if self.keep_rate else 2
 
 
 @dataclass

@@ -72,12 +72,13 @@ class FolderFrames:
 class VideoSegments:
     """Output frames -> one encoded file per segment; finish() joins them and muxes the source's streams in."""
 
-    def __init__(self, work: WorkDir, source, options, plan, output: Path):
+    def __init__(self, work: WorkDir, source, options, plan, output: Path, size_factor: int = 4, rate_factor: int = 2):
         from ..media.writer import segment_ext
 
         options = options.for_output(output)  # the segments' own extension must not pick the codec
         self.work, self.source, self.options, self.plan = work, source, options, plan
         self.ext = segment_ext(options.codec)
+        self.size_factor, self.rate_factor = size_factor, rate_factor  # the output's size and rate over the source's
         self.writer = None
         self.index = None
 
@@ -92,8 +93,9 @@ class VideoSegments:
             # A name of its own per writer: a segment retried elsewhere (a worker that died, issue 11) never
             # shares a file with an encoder the dead try may have left running.
             part = self.work.segment_path(self.index, f".part.{uuid.uuid4().hex[:12]}{self.ext}")
+            s = self.size_factor
             self.writer = VideoWriter(
-                part, 4 * src.width, 4 * src.height, 2 * src.rate, src.colour, self.options, sar=src.sar
+                part, s * src.width, s * src.height, self.rate_factor * src.rate, src.colour, self.options, sar=src.sar
             ).__enter__()
         self.writer.write(frame)
 

@@ -70,6 +70,7 @@ def upscale_frames(
     precision="fp32",
     warn: Callable[[str], None] | None = None,
     plans: dict | None = None,
+    key_frames_only: bool = False,
     **option_fields,
 ) -> Iterator[np.ndarray]:
     """uint8 [H,W,3] RGB frames in (N of them) -> uint8 [4H,4W,3] frames out (2N-1 of them), streaming.
@@ -79,13 +80,17 @@ def upscale_frames(
     frame gives a single output frame (it is run as a still pair). A window that runs out of memory is run again
     in finer tiles, which the rest of the video keeps, and `warn` (default: stderr) says so once per new plan.
     `plans` (tiles by frame size) carries the plan over from call to call: the converter calls once per piece.
+    `key_frames_only`: the N outputs 2k alone (frame rate kept); the network computes no in-between frame.
     """
     options = replace(options or InferenceOptions(), **option_fields)
     run = make_runner(model, options, device, precision, warn, plans)
-    yield from _windows(run, _checked(frames), options.chunk, context_frames(model, options.overlap))
+    overlap = context_frames(model, options.overlap)
+    yield from _windows(run, _checked(frames), options.chunk, overlap, key_frames_only)
 
 
-def _windows(run: WindowRunner, source: Iterator[np.ndarray], chunk: int, overlap: int) -> Iterator[np.ndarray]:
+def _windows(
+    run: WindowRunner, source: Iterator[np.ndarray], chunk: int, overlap: int, keys_only: bool = False
+) -> Iterator[np.ndarray]:
     """The streaming loop: read until the next window is known, run it, yield its kept outputs, drop old frames."""
     buf: list[np.ndarray] = []  # input frames buf_start, buf_start+1, ...
     buf_start, ended, core = 0, False, 0
@@ -102,7 +107,8 @@ def _windows(run: WindowRunner, source: Iterator[np.ndarray], chunk: int, overla
             yield tensor_to_frames(run([buf[0], buf[0]], slice(0, 1))[0])
             return
         win = window_for_core(core, chunk, overlap, total if ended else None)
-        for frame in run(buf[win.start - buf_start : win.end - buf_start], win.keep):
+        keep = slice(win.keep.start, 2 * (win.core_end - win.start) - 1, 2) if keys_only else win.keep
+        for frame in run(buf[win.start - buf_start : win.end - buf_start], keep):
             yield tensor_to_frames(frame)
         if win.last:
             return

@@ -17,6 +17,7 @@ from .frame_folder import list_frames, read_frame
 from .probe import VideoInfo, probe
 from .reader import VideoReader
 from .suffixes import IMAGE_SUFFIXES
+from .timecode import clock
 
 PARTIAL = ".tpstvsr-partial"
 
@@ -34,6 +35,8 @@ class Source:
     deinterlace: bool = False
     constant_rate: Fraction | None = None  # decode onto this grid (a variable-rate source becomes constant)
     strict: bool = False  # a damaged video is an error instead of a warning
+    start: Fraction = Fraction(0)  # where a video's frames begin (--start, on a frame; a frame folder is sliced)
+    frame_limit: int | None = None  # a video's frames from there (--duration); None: to the end
     warnings: list[str] = field(default_factory=list)  # found while decoding (damage)
 
     @property
@@ -45,12 +48,20 @@ class Source:
         """The pixel shape, which 4x in both directions keeps: written to the output so it shows as wide."""
         return self.info.sar if self.info is not None else Fraction(1)
 
+    @property
+    def span(self) -> tuple[float, float | None]:
+        """(start, duration) in seconds of the piece of a video converted (duration None: to the end), for its
+        sound: exactly the frames' times."""
+        return float(self.start), None if self.frame_limit is None else float(self.frame_limit / self.rate)
+
     def frames(self) -> Iterator[np.ndarray]:
         if self.is_frame_folder:
             for f in self.files:
                 yield read_frame(f)
             return
-        with VideoReader(self.path, self.info, self.colour, self.deinterlace, self.constant_rate) as reader:
+        with VideoReader(
+            self.path, self.info, self.colour, self.deinterlace, self.constant_rate, self.start, self.frame_limit
+        ) as reader:
             yield from reader
         self._check_damage(reader.frames_read, reader.errors)
 
@@ -80,12 +91,42 @@ def _frame_size(path: Path) -> tuple[int, int]:
         raise TpstvsrError(f"cannot read image {path}: {exc}") from None
 
 
-def open_source(path: Path, fps: float = 25.0, *, deinterlace: bool | None = None, strict: bool = False) -> Source:
+def _frame_range(length: float | None, start: float, duration: float | None, rate: Fraction) -> tuple[int, int | None]:
+    """(first frame, frame count or None: to the end) of [start, start + duration) in a video of `length`
+    seconds (None: unknown, not checked), the times rounded to the nearest frame; a range that begins past the
+    end, or ends past it by more than a frame, is refused."""
+    first = round(start * rate)
+    count = None if duration is None else max(1, round(duration * rate))
+    if length is None:
+        return first, count
+    if start > 0 and first >= round(length * rate):
+        raise TpstvsrError(f"--start {start:g} s is past the end: the video lasts {clock(length)} ({length:g} s)")
+    if duration is not None and start + duration > length + 1 / rate:
+        raise TpstvsrError(
+            f"--start {start:g} s --duration {duration:g} s ends past the end of the video at {length:g} s "
+            f"(the most from there is --duration {length - start:g})"
+        )
+    return first, count
+
+
+def open_source(
+    path: Path,
+    fps: float = 25.0,
+    *,
+    deinterlace: bool | None = None,
+    strict: bool = False,
+    start: float = 0.0,
+    duration: float | None = None,
+) -> Source:
     """A video file or a frame folder, checked before any work starts. deinterlace None: when the file
-    flags an interlaced field order."""
+    flags an interlaced field order. `start` and `duration` (seconds) take a piece of it: checked here against
+    its length, so a range past the end fails before any work."""
     path = Path(path)
     if path.is_dir():
         files = list_frames(path)
+        rate = Fraction(fps).limit_denominator(1001)
+        first, count = _frame_range(len(files) / rate, start, duration, rate)
+        files = files[first : None if count is None else first + count]
         w, h = _frame_size(files[0])
         for i, f in enumerate(files[1:], 1):  # all sizes now, not after an hour of work
             if _frame_size(f) != (w, h):
@@ -94,22 +135,27 @@ def open_source(path: Path, fps: float = 25.0, *, deinterlace: bool | None = Non
                     f"frames of different sizes in {path}: frame {i} ({f.name}) is {fw}x{fh}, "
                     f"but frame 0 ({files[0].name}) is {w}x{h}"
                 )
-        return Source(path, w, h, Fraction(fps).limit_denominator(1001), len(files), SRGB_FRAMES, files=files)
+        return Source(path, w, h, rate, len(files), SRGB_FRAMES, files=files)
     info = probe(path)
     if deinterlace is None:
         deinterlace = info.field_order in ("tt", "bb", "tb", "bt")
     rate = info.frame_rate
+    first, count = _frame_range(info.duration, start, duration, rate)
+    if count is None and info.duration is not None:
+        count = max(1, round(info.duration * rate) - first) if first else info.frames_estimate
     return Source(
         path,
         info.width,
         info.height,
         rate,
-        info.frames_estimate,
+        count,
         source_colour(info),
         info,
         deinterlace=deinterlace,
         constant_rate=rate,
         strict=strict,
+        start=first / rate,
+        frame_limit=count if duration is not None else None,
     )
 
 

@@ -3,6 +3,7 @@
 import re
 import subprocess
 import threading
+from fractions import Fraction
 from pathlib import Path
 
 import ffmpeg
@@ -73,8 +74,11 @@ class VideoReader:
         colour: ColourSpec | None = None,
         deinterlace: bool = False,
         constant_rate=None,
+        start=0,
+        frames: int | None = None,
     ):
         self.path = Path(path)
+        self.start, self.limit = start, frames  # where to begin (seconds, on a frame) and how many frames to read
         self.info = info or probe(self.path)
         self.colour = colour or source_colour(self.info)
         self.deinterlace, self.constant_rate = deinterlace, constant_rate
@@ -84,7 +88,11 @@ class VideoReader:
         self._proc: subprocess.Popen | None = None
 
     def __enter__(self) -> "VideoReader":
-        video = ffmpeg.input(str(self.path)).video
+        # A seek a quarter frame before the first wanted frame: that frame comes first, a quarter frame after the
+        # new zero, where the fps filter below puts it at 0 (a seek onto its exact time could miss it by rounding).
+        rate = self.constant_rate or self.info.frame_rate
+        seek = {"ss": f"{float(self.start - Fraction(1, 4) / rate):.6f}"} if self.start > 0 else {}
+        video = ffmpeg.input(str(self.path), **seek).video
         if self.deinterlace:
             # bwdif: motion-adaptive; send_frame keeps one output frame per input frame (the rate stays),
             # deint=interlaced touches only frames flagged as interlaced.
@@ -97,7 +105,9 @@ class VideoReader:
             video = video.filter("fps", fps=f"{self.constant_rate.numerator}/{self.constant_rate.denominator}")
         cmd = (
             video.filter("scale", **self.colour.decode_filter())
-            .output("pipe:", format="rawvideo", pix_fmt="rgb24")
+            .output(
+                "pipe:", format="rawvideo", pix_fmt="rgb24", **({} if self.limit is None else {"frames:v": self.limit})
+            )
             .global_args("-nostdin", "-hide_banner", "-loglevel", "error")
             .compile(cmd=ffmpeg_exe())
         )

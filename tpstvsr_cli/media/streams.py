@@ -24,6 +24,21 @@ class StreamPlan:
     subtitles: list[str | None] = field(default_factory=list)  # per source subtitle stream: codec or None (dropped)
     chapters: bool = False
     warnings: list[str] = field(default_factory=list)
+    span: tuple[float, float | None] = (0.0, None)  # the piece of the source converted: (start, duration or None)
+
+    def cut_to(self, span: tuple[float, float | None], output: Path) -> None:
+        """Take the source's streams from this piece of it alone. Copied sound is re-encoded when the piece starts
+        after 0: copied packets would begin before the first frame, and the muxer would shift the video by the
+        difference (out of sync)."""
+        self.span = span
+        if span[0] > 0:
+            codec = "libopus" if Path(output).suffix.lower() == ".webm" else "aac"
+            self.audio = [codec if a == "copy" else a for a in self.audio]
+
+    def source_input_options(self) -> dict:
+        """ffmpeg input options that cut the source's sound and subtitles to the converted piece."""
+        start, duration = self.span
+        return ({"ss": f"{start:.6f}"} if start > 0 else {}) | ({} if duration is None else {"t": f"{duration:.6f}"})
 
 
 def default_video_codec(output: Path) -> str:
@@ -82,7 +97,7 @@ def map_side_streams(streams: list, kwargs: dict, source_path: Path, plan: Strea
     streams and options (the encoder and the segment joiner both write outputs this way)."""
     import ffmpeg
 
-    extra_streams, extra_opts = side_streams(ffmpeg.input(str(source_path)), plan)
+    extra_streams, extra_opts = side_streams(ffmpeg.input(str(source_path), **plan.source_input_options()), plan)
     streams += extra_streams
     kwargs.update(extra_opts)
     kwargs["map_metadata"] = 1
@@ -101,5 +116,9 @@ def keep_source_input(cmd: list[str], first_input: str, source_path: Path, plan:
 
     if not side_streams(ffmpeg.input("x"), plan)[0]:
         at = cmd.index(first_input) + 1
-        cmd[at:at] = ["-i", str(source_path)]
+        cmd[at:at] = [
+            *(arg for k, v in plan.source_input_options().items() for arg in (f"-{k}", v)),
+            "-i",
+            str(source_path),
+        ]
     return cmd

@@ -1,0 +1,90 @@
+"""`tpstvsr preview`: parse options, call conversion.preview.preview."""
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from .options import (
+    Deinterlace,
+    Device,
+    Ensemble,
+    Fps,
+    JsonOut,
+    MaxMemory,
+    Overlap,
+    Overwrite,
+    Precision,
+    Quiet,
+    Tile,
+    TileOverlap,
+    Weights,
+    memory_cap,
+)
+from .root import app
+from .upscale import warn
+
+err = Console(stderr=True)
+At = Annotated[
+    str,
+    typer.Option("--at", metavar="TIME", help="Where in the input: seconds, or HH:MM:SS[.ms]."),
+]
+
+
+@app.command("preview")
+def preview_command(  # one parameter per flag: typer reads the signature
+    input: Annotated[Path, typer.Argument(help="A video file, or a folder of frames (PNG/JPG, natural order).")],
+    output: Annotated[Path, typer.Argument(help="The PNG to write.")],
+    at: At = "0",
+    weights: Weights = None,
+    device: Device = "auto",
+    precision: Precision = "auto",
+    overlap: Overlap = 2,
+    tile: Tile = None,
+    tile_overlap: TileOverlap = 16,
+    ensemble: Ensemble = 1,
+    max_memory: MaxMemory = None,
+    fps: Fps = 25.0,
+    deinterlace: Deinterlace = None,
+    overwrite: Overwrite = False,
+    quiet: Quiet = False,
+    json_out: JsonOut = False,
+) -> None:
+    """Look before converting: the frame at --at and the in-between frame after it, 4x, as one PNG; left
+    bicubic (+ averaging for the in-between frame), right tpstvsr, captioned. Seconds, not hours."""
+    from ..conversion.preview import preview
+
+    result = preview(
+        input,
+        output,
+        at,
+        weights=weights,
+        device=device,
+        precision=precision,
+        overlap=overlap,
+        tile=tile,
+        tile_overlap=tile_overlap,
+        ensemble=ensemble,
+        max_memory=memory_cap(max_memory),
+        fps=fps,
+        deinterlace=deinterlace,
+        overwrite=overwrite,
+        on_warning=warn,
+    )
+    if json_out:
+        fields = ("input", "output", "frame", "time", "width", "height", "seconds")
+        typer.echo(
+            json.dumps(
+                {k: str(v) if isinstance(v, Path) else v for k, v in vars(result).items() if k in fields}, indent=2
+            )
+        )
+    elif not quiet:
+        err.print(
+            f"wrote {result.output} ({result.width}x{result.height}): input frame {result.frame} "
+            f"({result.time:.3f} s) and the in-between frame after it; left bicubic, right tpstvsr; "
+            f"{result.seconds:.1f} s",
+            highlight=False,
+            soft_wrap=True,
+        )
