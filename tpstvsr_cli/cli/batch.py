@@ -33,7 +33,7 @@ from .root import app
 from .upscale import err, sigterm_as_interrupt, warn
 
 
-def _json(outcomes) -> str:
+def _json(outcomes, summary=None) -> str:
     files = [
         {
             "input": str(o.input),
@@ -43,11 +43,37 @@ def _json(outcomes) -> str:
             "seconds": round(o.seconds, 3),
             "fps": rate(o.frames, o.seconds) if o.status == "converted" else None,
             "reason": o.reason,
+            **(o.extra_json() if hasattr(o, "extra_json") else {}),
         }
         for o in outcomes
     ]
     counts = {status: sum(o.status == status for o in outcomes) for status in ("converted", "skipped", "failed")}
-    return json.dumps({"files": files, **counts}, indent=2)
+    return json.dumps({"files": files, **counts, **(summary.to_json() if summary else {})}, indent=2)
+
+
+Engine = Annotated[
+    str,
+    typer.Option(
+        "--engine",
+        help="local: one film after another on this machine. ray: segments of every film as tasks on a Ray cluster "
+        '(pip install "tpstvsr[ray]"; docs/distributed.md).',
+    ),
+]
+Address = Annotated[
+    str | None,
+    typer.Option(
+        "--address",
+        metavar="HOST:PORT",
+        help="With --engine ray: join this Ray cluster (default: RAY_ADDRESS, else Ray starts on this machine). "
+        "Paths must then be absolute, on storage every worker sees.",
+    ),
+]
+Workers = Annotated[
+    int | None,
+    typer.Option(
+        "--workers", help="With --engine ray: at most this many tasks at once (default: every GPU, else core)."
+    ),
+]
 
 
 @app.command("batch")
@@ -76,16 +102,30 @@ def batch_command(  # one parameter per flag: typer reads the signature
     ensemble: Ensemble = 1,
     max_memory: MaxMemory = None,
     json_out: JsonOut = False,
+    engine: Engine = "local",
+    address: Address = None,
+    workers: Workers = None,
 ) -> None:
     """Convert every video in a folder; skip finished ones, resume interrupted ones, keep going past failures."""
     from ..conversion.batch import batch, print_report
+    from ..errors import TpstvsrError
 
     cap = memory_cap(max_memory)
+    run_batch, summary, more = batch, None, {}
+    if engine not in ("local", "ray"):
+        raise TpstvsrError(f"--engine must be local or ray, got {engine!r}")
+    if engine == "ray":
+        from ..distributed.ray_engine import print_summary, ray_batch
+
+        run_batch, more = ray_batch, {"address": address, "workers": workers}
+    elif address is not None or workers is not None:
+        raise TpstvsrError("--address and --workers need --engine ray")
     try:
         with sigterm_as_interrupt():
-            outcomes = batch(
+            outcomes = run_batch(
                 in_dir,
                 out_dir,
+                **more,
                 recursive=recursive,
                 ext=ext,
                 weights=weights,
@@ -103,6 +143,8 @@ def batch_command(  # one parameter per flag: typer reads the signature
                 ensemble=ensemble,
                 max_memory=cap,
             )
+            if engine == "ray":
+                outcomes, summary = outcomes
     except KeyboardInterrupt:
         err.print(
             "[yellow]interrupted:[/] run the same command again to continue: finished files are skipped "
@@ -112,8 +154,10 @@ def batch_command(  # one parameter per flag: typer reads the signature
         )
         raise typer.Exit(130) from None
     if json_out:
-        typer.echo(_json(outcomes))
+        typer.echo(_json(outcomes, summary))
     else:
         print_report(outcomes, in_dir)
+        if summary is not None:
+            print_summary(summary)
     if any(o.status == "failed" for o in outcomes):
         raise typer.Exit(1)
