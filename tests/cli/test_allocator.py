@@ -8,13 +8,19 @@ import pytest
 CHECK = "from tpstvsr_cli.cli.process import tune_allocator; print(','.join(tune_allocator()))"
 
 
-def run(env_extra: dict) -> str:
+def run(env_extra: dict, limit: int | None = None) -> str:
     import os
+    import resource
 
     env = {k: v for k, v in os.environ.items() if k not in ("GLIBC_TUNABLES", "TPSTVSR_NO_MALLOPT")}
     env.update(env_extra)
+
+    def set_limit():
+        if limit is not None:
+            resource.setrlimit(resource.RLIMIT_AS, (limit, resource.getrlimit(resource.RLIMIT_AS)[1]))
+
     return subprocess.run(
-        [sys.executable, "-c", CHECK], env=env, capture_output=True, text=True, check=True
+        [sys.executable, "-c", CHECK], env=env, capture_output=True, text=True, check=True, preexec_fn=set_limit
     ).stdout.strip()
 
 
@@ -28,3 +34,9 @@ def test_the_users_tunables_win_and_the_switch_turns_it_off():
     got = run({"GLIBC_TUNABLES": "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736"})
     assert got == "glibc.malloc.arena_max"
     assert run({"TPSTVSR_NO_MALLOPT": "1"}) == ""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc mallopt")
+def test_under_an_address_space_limit_only_the_single_arena_applies():
+    """Memory kept after free() counts against ulimit -v: no mmap_max=0, no 2 GiB trim threshold there."""
+    assert run({}, limit=8 << 30) == "glibc.malloc.arena_max"

@@ -7,6 +7,7 @@ setting the user made (OMP_WAIT_POLICY, GLIBC_TUNABLES) is left as they set it.
 import ctypes
 import ctypes.util
 import os
+import resource
 import sys
 
 # mallopt parameter (glibc's malloc.h), its GLIBC_TUNABLES name, and our value
@@ -26,6 +27,8 @@ def apply_process_settings() -> list[str]:
 def tune_allocator() -> list[str]:
     """One arena, no mmap'd blocks, no trimming below 2 GiB; returns the names of the settings applied.
 
+    Under an address-space limit (ulimit -v: containers, Slurm, Ray workers) only the one arena: memory kept after
+    free() still counts against the limit there, and left no room for oneDNN's own mappings (docs/converter.md).
     TPSTVSR_NO_MALLOPT=1 turns this off."""
     if not sys.platform.startswith("linux") or os.environ.get("TPSTVSR_NO_MALLOPT"):
         return []
@@ -36,4 +39,11 @@ def tune_allocator() -> list[str]:
         return []
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
     theirs = os.environ.get("GLIBC_TUNABLES", "")
-    return [name for param, name, value in SETTINGS if name not in theirs and mallopt(param, value) == 1]
+    settings = SETTINGS[:1] if address_space_limited() else SETTINGS
+    return [name for param, name, value in settings if name not in theirs and mallopt(param, value) == 1]
+
+
+def address_space_limited() -> bool:
+    """Whether this process runs under a finite address-space limit (RLIMIT_AS)."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_AS)
+    return soft != resource.RLIM_INFINITY
