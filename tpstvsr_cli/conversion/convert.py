@@ -343,11 +343,16 @@ def _straight_run(conversion: Conversion, bar, task, still_ours) -> tuple[int, i
     chunk, pad = conversion.settings.inference.chunk, conversion.frames.pad
     first = f"skipping the {conversion.work.done} segment(s) done before, then " if conversion.work.done else ""
     total = sum(s.outputs for s in conversion.frames.segments)
+    doing = (
+        "warping the first in-between frames"
+        if conversion.settings.keep_size
+        else "running the network on the first window"
+    )
     bar.update(
         task,
         total=total,
         completed=skipped,
-        phase=f"{first}decoding and running the network on the first window ({chunk + 2 * pad} input frames)",
+        phase=f"{first}decoding and {doing} ({chunk + 2 * pad} input frames)",
     )
     bar.start_run(task)
     start = time.perf_counter()
