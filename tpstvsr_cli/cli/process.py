@@ -16,6 +16,13 @@ SETTINGS = (
     (-4, "glibc.malloc.mmap_max", 0),
     (-1, "glibc.malloc.trim_threshold", 2**31 - 1),
 )
+# Under an address-space limit: glibc's usual mmap count and a 32 MiB trim threshold, set explicitly because a
+# set value also turns off glibc's dynamic mmap threshold (which moved freed large blocks onto the heap, kept).
+SETTINGS_UNDER_LIMIT = (
+    (-8, "glibc.malloc.arena_max", 1),
+    (-4, "glibc.malloc.mmap_max", 65536),
+    (-1, "glibc.malloc.trim_threshold", 32 << 20),
+)
 
 
 def apply_process_settings() -> list[str]:
@@ -25,11 +32,11 @@ def apply_process_settings() -> list[str]:
 
 
 def tune_allocator() -> list[str]:
-    """One arena, no mmap'd blocks, no trimming below 2 GiB; returns the names of the settings applied.
+    """One arena, no mmap'd blocks, no trimming below 2 GiB; returns the settings applied, as name=value.
 
-    Under an address-space limit (ulimit -v: containers, Slurm, Ray workers) only the one arena: memory kept after
-    free() still counts against the limit there, and left no room for oneDNN's own mappings (docs/converter.md).
-    TPSTVSR_NO_MALLOPT=1 turns this off."""
+    Under an address-space limit (ulimit -v: containers, Slurm, Ray workers) memory kept after free() counts against
+    the limit and left no room for oneDNN's own mappings, so large blocks are mmap'd and the heap trimmed there
+    (SETTINGS_UNDER_LIMIT; docs/converter.md). TPSTVSR_NO_MALLOPT=1 turns this off."""
     if not sys.platform.startswith("linux") or os.environ.get("TPSTVSR_NO_MALLOPT"):
         return []
     try:
@@ -39,8 +46,8 @@ def tune_allocator() -> list[str]:
         return []
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
     theirs = os.environ.get("GLIBC_TUNABLES", "")
-    settings = SETTINGS[:1] if address_space_limited() else SETTINGS
-    return [name for param, name, value in settings if name not in theirs and mallopt(param, value) == 1]
+    settings = SETTINGS_UNDER_LIMIT if address_space_limited() else SETTINGS
+    return [f"{name}={value}" for param, name, value in settings if name not in theirs and mallopt(param, value) == 1]
 
 
 def address_space_limited() -> bool:
