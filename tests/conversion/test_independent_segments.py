@@ -92,3 +92,23 @@ def test_segments_out_of_order_join_into_the_straight_runs_frames(tmp_path, movi
         assert [p.name for p in got] == [p.name for p in want] and len(got) == 49
         assert all(np.array_equal(read_frame(a), read_frame(b)) for a, b in zip(got, want))
     assert not work_dir_for(out).exists()
+
+
+def test_a_segment_alone_decodes_from_its_own_first_frame(tmp_path, movie, model, monkeypatch):
+    """A worker converting segment 5 seeks to the first frame its windows read, not to the film's start."""
+    conversion = plan_conversion(movie, tmp_path / "out.mp4", SETTINGS, model=model)
+    segment = conversion.frames.segments[5]
+    assert segment.first_frame > 0
+    decoded = []
+    frames = conversion.source.frames
+
+    def counted(first=0):
+        for frame in frames(first):
+            decoded.append(first + len(decoded))
+            yield frame
+
+    monkeypatch.setattr(conversion.source, "frames", counted)
+    convert_segment(conversion, 5)
+    assert decoded[0] == segment.first_frame
+    straight = read_all_frames(movie)
+    assert np.array_equal(next(iter(frames(segment.first_frame))), straight[segment.first_frame])

@@ -283,11 +283,15 @@ def convert_segments(
     pad = conversion.frames.pad
     depth = queue_depth(conversion.settings.inference.chunk, pad)
 
+    # Decoding starts at the first frame the first segment's windows read: a segment converted alone (on a
+    # worker elsewhere) does not decode the film from its start.
+    first = min((conversion.frames.segments[g].first_frame for g in indices), default=0)
+
     def network(frames):
-        return planned_outputs(frames, conversion.upscale, conversion.frames, indices)
+        return planned_outputs(frames, conversion.upscale, conversion.frames, indices, first)
 
     try:
-        for item in run_pipeline(conversion.source.frames, network, depth=depth):
+        for item in run_pipeline(lambda: conversion.source.frames(first), network, depth=depth):
             if isinstance(item, SegmentStart):
                 sink.start_segment(item.index)
             elif isinstance(item, SegmentEnd):

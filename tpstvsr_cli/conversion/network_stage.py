@@ -55,15 +55,16 @@ def piece_outputs(
 
 
 def planned_outputs(
-    frames: Iterable[np.ndarray], upscale: Upscale, plan: FramePlan, indices: Iterable[int]
+    frames: Iterable[np.ndarray], upscale: Upscale, plan: FramePlan, indices: Iterable[int], first: int = 0
 ) -> Iterator[np.ndarray | SegmentStart | SegmentEnd]:
     """Output frames of the segments `indices` (in increasing order), each between SegmentStart and SegmentEnd.
 
-    `frames` are the source's decoded frames from frame 0; `upscale` maps L input frames to 2L-1 output frames
-    (engine.upscale_frames with the model bound), or L key frames for a plan without in-between frames."""
-    source = enumerate(frames)
+    `frames` are the source's decoded frames from frame `first` (at most the first segment's first_frame);
+    `upscale` maps L input frames to 2L-1 output frames (engine.upscale_frames with the model bound), or L key
+    frames for a plan without in-between frames."""
+    source = enumerate(frames, first)
     buf: dict[int, np.ndarray] = {}
-    read = 0
+    read = first
     try:
         for g in sorted(indices):
             segment = plan.segments[g]

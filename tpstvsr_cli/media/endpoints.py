@@ -54,16 +54,20 @@ class Source:
         sound: exactly the frames' times."""
         return float(self.start), None if self.frame_limit is None else float(self.frame_limit / self.rate)
 
-    def frames(self) -> Iterator[np.ndarray]:
+    def frames(self, first: int = 0) -> Iterator[np.ndarray]:
+        """The frames from frame `first` on (a video seeks there, onto its frame grid: a segment converted alone
+        decodes from its own first frame, not from the film's start)."""
         if self.is_frame_folder:
-            for f in self.files:
+            for f in self.files[first:]:
                 yield read_frame(f)
             return
+        rate = self.constant_rate or self.info.frame_rate
+        limit = None if self.frame_limit is None else max(0, self.frame_limit - first)
         with VideoReader(
-            self.path, self.info, self.colour, self.deinterlace, self.constant_rate, self.start, self.frame_limit
+            self.path, self.info, self.colour, self.deinterlace, self.constant_rate, self.start + first / rate, limit
         ) as reader:
             yield from reader
-        self._check_damage(reader.frames_read, reader.errors)
+        self._check_damage(first + reader.frames_read, reader.errors)
 
     def _check_damage(self, decoded: int, errors: list[str]) -> None:
         """A file cut short decodes up to the cut and ffmpeg exits 0: compare with what the container promised."""
