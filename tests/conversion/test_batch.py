@@ -101,3 +101,18 @@ def test_unfinished_work_in_the_input_folder_is_not_a_source(tmp_path, clip_make
     clip_maker(src / "y.mp4.tpstvsr-partial-work" / "seg_00000.mp4", size="32x24", frames=2, audio=False)
     clip_maker(src / "x.mp4", size="32x24", frames=2, audio=False)
     assert [p.name for p in find_videos(src, recursive=True)] == ["x.mp4"]
+
+
+@pytest.mark.parametrize(
+    "flags, width, frames", [(["--keep-size"], 32, 10), (["--scale", "2"], 64, 10), (["--keep-rate"], 128, 5)]
+)
+def test_the_modes_of_upscale_apply_to_every_film(tmp_path, clip_maker, tiny_weights, flags, width, frames):
+    root = tmp_path / "movies"
+    root.mkdir()
+    clip_maker(root / "a.mp4", size="32x24", frames=5)
+    out = tmp_path / "out"
+    args = ["batch", str(root), str(out), "--weights", str(tiny_weights), "--device", "cpu", "--quiet", *flags]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    info = probe(out / "a.mp4")
+    assert (info.width, info.frames_estimate) == (width, frames)

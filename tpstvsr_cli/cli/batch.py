@@ -15,11 +15,14 @@ from .options import (
     EncoderPreset,
     Ensemble,
     JsonOut,
+    KeepRate,
+    KeepSize,
     MaxMemory,
     Overlap,
     PixFmt,
     Precision,
     Quiet,
+    Scale,
     SceneThreshold,
     SegmentFrames,
     Tile,
@@ -105,6 +108,9 @@ def batch_command(  # one parameter per flag: typer reads the signature
     engine: Engine = "local",
     address: Address = None,
     workers: Workers = None,
+    scale: Scale = None,
+    keep_rate: KeepRate = False,
+    keep_size: KeepSize = False,
 ) -> None:
     """Convert every video in a folder; skip finished ones, resume interrupted ones, keep going past failures."""
     from ..conversion.batch import batch, print_report
@@ -142,6 +148,9 @@ def batch_command(  # one parameter per flag: typer reads the signature
                 segment_frames=segment_frames,
                 ensemble=ensemble,
                 max_memory=cap,
+                scale=scale,
+                keep_rate=keep_rate,
+                keep_size=keep_size,
             )
             if engine == "ray":
                 outcomes, summary = outcomes
