@@ -42,35 +42,15 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=8)
     parser.add_argument("--overlap", type=int, default=2)
     args = parser.parse_args()
-    from tpstvsr_cli.media.probe import ffmpeg_exe
+    from tpstvsr_cli.evaluation.bench import synthetic_clip
 
     print("| input | before the network | predicted peak | measured peak | error |")
     print("|---|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes.split(","):
             w, h = map(int, size.split("x"))
-            clip, out = Path(tmp) / f"{size}.mp4", Path(tmp) / f"{size}_x4.mp4"
-            subprocess.run(
-                [
-                    ffmpeg_exe(),
-                    "-nostdin",
-                    "-loglevel",
-                    "error",
-                    "-y",
-                    "-f",
-                    "lavfi",
-                    "-i",
-                    f"testsrc2=s={size}:r=25",
-                    "-frames:v",
-                    str(args.frames),
-                    "-c:v",
-                    "libx264",
-                    "-pix_fmt",
-                    "yuv420p",
-                    str(clip),
-                ],
-                check=True,
-            )
+            out = Path(tmp) / f"{size}_x4.mp4"
+            clip = synthetic_clip(Path(tmp), w, h, args.frames)  # testsrc2 pictures and sound, as bench
             done = subprocess.run(
                 [
                     sys.executable,

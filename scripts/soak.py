@@ -76,42 +76,6 @@ class Sampler(threading.Thread):
                 self.samples.append((time.perf_counter() - start, own, sum(rss(p) for p in pids), len(pids)))
 
 
-def make_clip(path: Path, frames: int, size: str, rate: int = 25) -> None:
-    from tpstvsr_cli.media.probe import ffmpeg_exe
-
-    seconds = frames / rate
-    subprocess.run(
-        [
-            ffmpeg_exe(),
-            "-nostdin",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            f"testsrc2=s={size}:r={rate}",
-            "-f",
-            "lavfi",
-            "-i",
-            f"sine=frequency=440:sample_rate=48000:duration={seconds:.6f}",
-            "-frames:v",
-            str(frames),
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            "-shortest",
-            str(path),
-        ],
-        check=True,
-    )
-
-
 def tiny_weights(path: Path) -> Path:
     from tpstvsr_cli.models import build_model
     from tpstvsr_cli.models.release import save_release
@@ -163,6 +127,8 @@ def convert(clip: Path, out: Path, weights: Path, extra: list[str]) -> dict:
 
 
 def main() -> int:
+    from tpstvsr_cli.evaluation.bench import synthetic_clip
+
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--lengths", default="1000,5000,20000", help="input frames per clip, comma-separated")
     ap.add_argument("--size", default="64x48", help="input WxH")
@@ -174,8 +140,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         weights = tiny_weights(Path(tmp) / "tiny.safetensors")
         for n in (int(x) for x in args.lengths.split(",")):
-            clip = Path(tmp) / f"clip_{n}.mp4"
-            make_clip(clip, n, args.size)
+            w, h = map(int, args.size.split("x"))
+            (Path(tmp) / str(n)).mkdir()
+            clip = synthetic_clip(Path(tmp) / str(n), w, h, n)  # testsrc2 pictures and sound, as bench
             row = {
                 "input_frames": n,
                 "output_frames": 2 * n,
