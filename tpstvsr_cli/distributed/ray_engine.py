@@ -158,11 +158,7 @@ def _check_storage(ray, resource: str, paths: list[Path], out_dir: Path) -> list
         ]
         # A node removed just before the check can still be listed alive: it cannot run tasks either, so it is
         # left out rather than failing the job (seen in the node-removal test's next job).
-        gone = tuple(
-            getattr(ray.exceptions, name)
-            for name in ("TaskUnschedulableError", "NodeDiedError")
-            if hasattr(ray.exceptions, name)
-        )
+        gone = (ray.exceptions.TaskUnschedulableError, ray.exceptions.NodeDiedError)
         checked = []
         for node, ref in zip(nodes, refs):
             try:

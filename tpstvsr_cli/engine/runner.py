@@ -87,6 +87,8 @@ class WindowRunner:
         self.backend, self.model, self.options = backend, model, options
         self.device, self.dtype = backend.device, backend.dtype
         self.window_frames, self.kept_frames = window_frames, kept_frames
+        # Context frames a side (make_runner: window_frames = chunk + 2 * context + 1).
+        self.context = max(0, (window_frames - options.chunk - 1) // 2)
         self.warn = warn or _warn_on_stderr
         # (h, w): tile rows and columns; ("piece", h, w): frames of each piece a window's core runs in
         self.plans: dict[tuple, object] = {} if plans is None else plans
@@ -118,8 +120,7 @@ class WindowRunner:
         budget = available_bytes(self.device, opts.max_memory)
         per_px = self._window_bytes_per_pixel()
         if self.device.type != "cuda":  # the converter's frame queues share the host with the window
-            context = (self.window_frames - opts.chunk - 1) // 2
-            budget -= h * w * queue_bytes_per_pixel(queue_depth(opts.chunk, context))
+            budget -= h * w * queue_bytes_per_pixel(queue_depth(opts.chunk, self.context))
         if h * w * per_px <= budget:
             return self._even(h, w, 1, 1)
         stitch = h * w * stitch_bytes_per_pixel(self.kept_frames)
@@ -146,14 +147,12 @@ class WindowRunner:
         clip = frames_to_tensor(np.stack(frames), self.backend.input_dtype, self.device).unsqueeze(0)
         h, w = clip.shape[-2:]
         chunk = self.options.chunk
-        # make_runner: window_frames = chunk + 2 * context + 1
-        context = max(0, (self.window_frames - chunk - 1) // 2)
         while True:
             piece = self.plans.get(("piece", h, w), chunk)
             try:
                 if piece >= chunk:
                     return self._in_tiles(clip, keep)
-                pieces = core_pieces(clip.shape[1], keep, piece, context)
+                pieces = core_pieces(clip.shape[1], keep, piece, self.context)
                 return torch.cat([self._in_tiles(clip[:, a:b], k) for a, b, k in pieces])
             except _SmallestTilesFailed as exc:
                 if piece <= MIN_CHUNK:

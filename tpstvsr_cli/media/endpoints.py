@@ -61,10 +61,10 @@ class Source:
             for f in self.files[first:]:
                 yield read_frame(f)
             return
-        rate = self.constant_rate or self.info.frame_rate
         limit = None if self.frame_limit is None else max(0, self.frame_limit - first)
+        start = self.start + first / self.rate
         with VideoReader(
-            self.path, self.info, self.colour, self.deinterlace, self.constant_rate, self.start + first / rate, limit
+            self.path, self.info, self.colour, self.deinterlace, self.constant_rate, start, limit
         ) as reader:
             yield from reader
         self._check_damage(first + reader.frames_read, reader.errors)
