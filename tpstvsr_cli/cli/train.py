@@ -50,6 +50,10 @@ def train_command(
     max_stride: Annotated[
         int, typer.Option("--max-stride", help="Draw a temporal stride from 1..N per sample (larger motion).")
     ] = 1,
+    crop_tries: Annotated[
+        int,
+        typer.Option("--crop-tries", help="Take the most detailed of N random crops (1: uniform; 3-4 favour texture)."),
+    ] = 1,
     lr: Annotated[float, typer.Option(help="Adam learning rate at the start of each stage.")] = 4e-4,
     max_minutes: Annotated[
         float | None, typer.Option("--max-minutes", help="Stop (with a checkpoint) after this long.")
@@ -99,6 +103,8 @@ def train_command(
     from ..training.trainer import train
 
     check_preset(preset)
+    if crop_tries < 1:
+        raise TpstvsrError(f"--crop-tries must be at least 1, got {crop_tries}")
     if restart_stage and init_from is None:
         raise TpstvsrError("--restart-stage needs --init-from")
     if vgg_weights is not None and not vgg_weights.is_file():
@@ -113,6 +119,7 @@ def train_command(
         crop=crop,
         in_frames=frames,
         max_stride=max_stride,
+        crop_tries=crop_tries,
         lr=lr,
         max_minutes=max_minutes,
         max_steps=max_steps,

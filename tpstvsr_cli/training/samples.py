@@ -4,6 +4,8 @@ The input is the T even frames (0, 2, ...) downscaled 4x with antialiased bicubi
 exactly the evaluation protocol's degradation. Augmentation: random crop, horizontal/vertical flips,
 90-degree rotations (crops are square), time reversal, and a random temporal stride (every s-th frame,
 s <= max_stride) so the network also sees the larger motion of low-frame-rate footage.
+With crop_tries > 1 the crop is the most detailed of that many random positions (texture-biased sampling): most
+of the training footage is flat or heavily compressed, and a flat crop teaches a super-resolver little.
 All randomness comes from one numpy Generator,
 whose state the checkpoint stores, so a resumed run draws the same samples as an uninterrupted one.
 """
@@ -16,7 +18,26 @@ from ..models.profiles import degrade_clip
 from .frame_pool import Clip
 
 
-def draw_sample(clips: list[Clip], rng: np.random.Generator, frames: int, crop: int, max_stride: int = 1) -> np.ndarray:
+def detail(frame: np.ndarray) -> float:
+    """Mean absolute horizontal + vertical difference of a [H, W, 3] uint8 frame's green channel: how much
+    fine detail a crop holds (flat or blurred crops score near 0)."""
+    g = frame[..., 1].astype(np.int16)
+    return float(np.abs(np.diff(g, axis=0)).mean() + np.abs(np.diff(g, axis=1)).mean())
+
+
+def _crop_corner(clip: Clip, rng: np.random.Generator, size: int, frame: int, tries: int) -> tuple[int, int]:
+    """The top-left corner of a size x size crop: the most detailed (in `frame`) of `tries` random ones."""
+    _, h, w, _ = clip.frames.shape
+    corners = [(int(rng.integers(0, h - size + 1)), int(rng.integers(0, w - size + 1))) for _ in range(tries)]
+    if tries == 1:
+        return corners[0]
+    scores = [detail(np.asarray(clip.frames[frame, y : y + size, x : x + size])) for y, x in corners]
+    return corners[int(np.argmax(scores))]
+
+
+def draw_sample(
+    clips: list[Clip], rng: np.random.Generator, frames: int, crop: int, max_stride: int = 1, crop_tries: int = 1
+) -> np.ndarray:
     """One augmented ground-truth window [frames, crop, crop, 3] uint8."""
     weights = np.array([max(c.frames.shape[0] - frames + 1, 1) for c in clips], np.float64) ** 0.5
     clip = clips[rng.choice(len(clips), p=weights / weights.sum())]
@@ -26,8 +47,8 @@ def draw_sample(clips: list[Clip], rng: np.random.Generator, frames: int, crop: 
     if max_stride > 1:
         stride = int(rng.integers(1, max(1, min(max_stride, (n - 1) // (frames - 1))) + 1))
     span = (frames - 1) * stride + 1
-    t0 = rng.integers(0, n - span + 1)
-    y0, x0 = rng.integers(0, h - size + 1), rng.integers(0, w - size + 1)
+    t0 = int(rng.integers(0, n - span + 1))
+    y0, x0 = _crop_corner(clip, rng, size, t0 + span // 2, crop_tries)
     win = np.asarray(clip.frames[t0 : t0 + span : stride, y0 : y0 + size, x0 : x0 + size])
     if size < crop:  # a clip smaller than the crop: reflect-pad up to it
         win = np.pad(win, ((0, 0), (0, crop - size), (0, crop - size), (0, 0)), mode="reflect")
@@ -42,11 +63,17 @@ def draw_sample(clips: list[Clip], rng: np.random.Generator, frames: int, crop: 
 
 
 def make_batch(
-    clips: list[Clip], rng: np.random.Generator, batch: int, in_frames: int, crop: int, max_stride: int = 1
+    clips: list[Clip],
+    rng: np.random.Generator,
+    batch: int,
+    in_frames: int,
+    crop: int,
+    max_stride: int = 1,
+    crop_tries: int = 1,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(lr [B, T, 3, crop/4, crop/4], gt [B, 2T-1, 3, crop, crop]) as float 0..1."""
     gt_frames = 2 * in_frames - 1
-    gt = np.stack([draw_sample(clips, rng, gt_frames, crop, max_stride) for _ in range(batch)])
+    gt = np.stack([draw_sample(clips, rng, gt_frames, crop, max_stride, crop_tries) for _ in range(batch)])
     gt = frames_to_tensor(gt)
     lr = degrade_clip(gt).mul_(255).round_().clamp_(0, 255).div_(255)
     return lr, gt

@@ -172,7 +172,9 @@ class _Run:
         cfg = self.cfg
         for group in opt.param_groups:
             group["lr"] = stage_lr(cfg, self.stage, self.stage_step)
-        lr_clip, gt = make_batch(self.clips, self.rng, cfg.batch, cfg.in_frames, cfg.crop, cfg.max_stride)
+        lr_clip, gt = make_batch(
+            self.clips, self.rng, cfg.batch, cfg.in_frames, cfg.crop, cfg.max_stride, cfg.crop_tries
+        )
         with self.amp:
             loss, terms = _stage_loss(net, self.stage, lr_clip.to(self.device), gt.to(self.device), self.vgg)
         opt.zero_grad(set_to_none=True)
