@@ -8,6 +8,9 @@
 # from step 6570), and at step 6472 the joint stage was set to 10000 steps so the network adapts to that base at
 # the high lr. From step 8002 (session 4) the preset warps its in-between frames from the super-resolved key frames
 # (models/keyframe_interp.py), so the joint loss trains through that forward; stopped at step 9290 (joint 6790).
+# Session 6 restarted the joint stage from step 9290 with texture-biased crops (--crop-tries 4) at lr 2e-4:
+#   --init-from weights/tpstvsr-default.safetensors --restart-stage --stage-steps 1500,1000,4400 --lr 2e-4
+# and stopped at step 12778 (joint 3488). --crop-tries is on by default here from then.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DATA:-../shared/data}
@@ -16,7 +19,7 @@ mkdir -p runs/default
 export OMP_WAIT_POLICY=PASSIVE
 export GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736
 nohup python -m tpstvsr_cli train "$DATA/train" --run-dir runs/default --model default \
-  --stage-steps 1500,1000,10000 --batch 4 --crop 128 --max-stride 3 --lr 4e-4 --cache-dir "${CACHE:-$HOME/.cache/tpstvsr/frames}" \
+  --stage-steps 1500,1000,10000 --batch 4 --crop 128 --max-stride 3 --crop-tries 4 --lr 4e-4 --cache-dir "${CACHE:-$HOME/.cache/tpstvsr/frames}" \
   --val "$DATA/val/bedroom" --val "$DATA/val/youtubevos_1001_3iEIq5HBY1s" --val "$DATA/val/youtubevos_1007_YCTBBdbKSSg" \
   --val-every 250 --ckpt-minutes 10 --release runs/default/release.safetensors "$@" >> runs/default/train.log 2>&1 &
 echo "training in the background (pid $!); log: runs/default/train.log"
