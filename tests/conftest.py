@@ -5,6 +5,7 @@ files from outside the repository.
 """
 
 import subprocess
+import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -174,3 +175,18 @@ def mixing_net():
         for p in net.parameters():
             torch.nn.init.normal_(p, std=0.05)
     return net
+
+
+def check_upscale_refused(tmp_path: Path, video: Path, weights: Path, args: list[str], message: str) -> None:
+    """`tpstvsr upscale VIDEO TMP/o.mp4 ARGS` exits 2 with a one-line error holding `message`, writing nothing."""
+    cmd = [sys.executable, "-m", "tpstvsr_cli", "upscale", str(video), str(tmp_path / "o.mp4"), "--weights",
+           str(weights), "-q", *args]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    assert proc.returncode == 2, proc.stderr
+    assert message in proc.stderr and proc.stderr.strip().count("\n") == 0
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture(scope="session")
+def upscale_refused():
+    return check_upscale_refused
