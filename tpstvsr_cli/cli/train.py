@@ -54,6 +54,13 @@ def train_command(
         int,
         typer.Option("--crop-tries", help="Take the most detailed of N random crops (1: uniform; 3-4 favour texture)."),
     ] = 1,
+    detail_power: Annotated[
+        float,
+        typer.Option(
+            "--detail-power",
+            help="Draw clips in proportion to their detail to this power (0: by length alone; 1 favours texture).",
+        ),
+    ] = 0.0,
     lr: Annotated[float, typer.Option(help="Adam learning rate at the start of each stage.")] = 4e-4,
     max_minutes: Annotated[
         float | None, typer.Option("--max-minutes", help="Stop (with a checkpoint) after this long.")
@@ -105,6 +112,8 @@ def train_command(
     check_preset(preset)
     if crop_tries < 1:
         raise TpstvsrError(f"--crop-tries must be at least 1, got {crop_tries}")
+    if not 0 <= detail_power <= 4:
+        raise TpstvsrError(f"--detail-power must be between 0 and 4, got {detail_power}")
     if restart_stage and init_from is None:
         raise TpstvsrError("--restart-stage needs --init-from")
     if vgg_weights is not None and not vgg_weights.is_file():
@@ -120,6 +129,7 @@ def train_command(
         in_frames=frames,
         max_stride=max_stride,
         crop_tries=crop_tries,
+        detail_power=detail_power,
         lr=lr,
         max_minutes=max_minutes,
         max_steps=max_steps,

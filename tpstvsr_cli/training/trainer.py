@@ -24,7 +24,7 @@ from .config import STAGE_NAMES, TrainConfig
 from .frame_pool import load_pool
 from .losses import VGGLoss, joint_loss, l1, tpsrm_loss
 from .progress import TrainProgress
-from .samples import make_batch
+from .samples import clip_probabilities, make_batch
 from .stop_signals import StopSignals
 from .validate import load_val_clips, validate
 
@@ -118,6 +118,7 @@ class _Run:
         cfg, device = self.cfg, self.device
         log = self.console.log if self.main else (lambda *_: None)
         self.clips = load_pool(cfg.data, cfg.cache_dir, 2 * cfg.in_frames - 1, log=log)
+        self.clip_probs = clip_probabilities(self.clips, 2 * cfg.in_frames - 1, cfg.detail_power)
         self.val_clips = load_val_clips(cfg.val) if (cfg.val and self.main) else []
         self.vgg = VGGLoss(torch.load(cfg.vgg_weights, map_location="cpu")).to(device) if cfg.vgg_weights else None
         cuda = device.type == "cuda"
@@ -173,7 +174,7 @@ class _Run:
         for group in opt.param_groups:
             group["lr"] = stage_lr(cfg, self.stage, self.stage_step)
         lr_clip, gt = make_batch(
-            self.clips, self.rng, cfg.batch, cfg.in_frames, cfg.crop, cfg.max_stride, cfg.crop_tries
+            self.clips, self.rng, cfg.batch, cfg.in_frames, cfg.crop, cfg.max_stride, cfg.crop_tries, self.clip_probs
         )
         with self.amp:
             loss, terms = _stage_loss(net, self.stage, lr_clip.to(self.device), gt.to(self.device), self.vgg)
