@@ -11,6 +11,8 @@
 # Session 6 restarted the joint stage from step 9290 with texture-biased crops (--crop-tries 4) at lr 2e-4:
 #   --init-from weights/tpstvsr-default.safetensors --restart-stage --stage-steps 1500,1000,4400 --lr 2e-4
 # and stopped at step 12778 (joint 3488). --crop-tries is on by default here from then.
+# Then --crop-tries 8 at lr 1e-4 to step 14292 (shipped). Session 7 tried --detail-power 1 on top (4600 steps from
+# 14292): full val unchanged (model card), so it is not in this command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DATA:-../shared/data}
