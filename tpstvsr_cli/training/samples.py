@@ -6,8 +6,8 @@ exactly the evaluation protocol's degradation. Augmentation: random crop, horizo
 s <= max_stride) so the network also sees the larger motion of low-frame-rate footage.
 With crop_tries > 1 the crop is the most detailed of that many random positions (texture-biased sampling): most
 of the training footage is flat or heavily compressed, and a flat crop teaches a super-resolver little.
-Clips are drawn in proportion to sqrt(windows they hold), times their detail to a power (clip_probabilities):
-with power 1, clips of median detail or less give 30% of the samples instead of 60%.
+Clips are drawn in proportion to sqrt(windows they hold), times their detail to a power (clip_probabilities;
+its effect on the training pool is measured in weights/README.md).
 All randomness comes from one numpy Generator,
 whose state the checkpoint stores, so a resumed run draws the same samples as an uninterrupted one.
 """
