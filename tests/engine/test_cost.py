@@ -25,10 +25,20 @@ def test_cost_scales_with_the_pixel_count():
 
 def test_key_frame_interpolation_costs_less_than_per_frame_refinement():
     """FSM and RM on the key frames only: close to half their cost per output frame."""
-    keys = frame_cost(_tiny(motion_radius=0), 48, 32)
-    every = frame_cost(_tiny(motion_radius=0, keyframe_radius=0, fusion_channels=0, blend_channels=0), 48, 32)
+    keys = frame_cost(_tiny(motion_radius=0, neighbour_reach=0), 48, 32)
+    every = frame_cost(
+        _tiny(motion_radius=0, keyframe_radius=0, fusion_channels=0, blend_channels=0, neighbour_reach=0), 48, 32
+    )
     assert keys.conv_gflop < 0.75 * every.conv_gflop
     assert every.other_gflop == 0  # no motion search at all in the paper's path
+
+
+def test_neighbour_fusion_costs_its_context_key_frames_and_its_flow():
+    """Fusing key frames super-resolves the neighbours at a window's edges too, and adds the flow's estimate."""
+    alone, fused = frame_cost(_tiny(neighbour_reach=0), 48, 32), frame_cost(_tiny(neighbour_reach=1), 48, 32)
+    assert fused.conv_gflop > alone.conv_gflop
+    flow = _tiny(neighbour_reach=1).neighbours.ops_per_key(32, 48) / 1e9  # one key frame per two output frames
+    assert fused.other_gflop - alone.other_gflop == pytest.approx(flow * 17 / 33, rel=0.01)
 
 
 def test_ensemble_multiplies_the_cost():

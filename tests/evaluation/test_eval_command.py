@@ -39,9 +39,10 @@ def test_untrained_model_scores_like_bicubic(sequence_folder):
     (seq,) = result.sequences
     assert seq.frames == 7 and seq.size == (64, 48) and set(seq.scores) == {MODEL, BICUBIC}
     model, bicubic = seq.scores[MODEL], seq.scores[BICUBIC]
-    # Zero-initialised residual layers: an untrained network is bicubic (computed a bit differently), and its
-    # in-between frames are the motion-compensated midpoints of tiny's small search instead of plain averages.
-    assert abs(model.psnr - bicubic.psnr) < 0.3 and abs(model.psnr_interp - bicubic.psnr_interp) < 1.0
+    # Zero-initialised residual layers: an untrained network is bicubic (computed a bit differently) fused with
+    # its aligned neighbours (models/neighbour_fusion.py, no parameters), and its in-between frames are the
+    # motion-compensated midpoints of tiny's small search instead of plain averages: close to the baseline.
+    assert -0.3 < model.psnr - bicubic.psnr < 2.0 and abs(model.psnr_interp - bicubic.psnr_interp) < 1.0
     assert 15 < bicubic.psnr < 60 and 0 < bicubic.ssim < 1
     assert result.overall[MODEL] == model  # one sequence: its scores are the mean
 

@@ -17,4 +17,5 @@ def test_bedroom_crop_runs_and_model_starts_at_baseline():
     (seq,) = result.sequences
     assert seq.source_size == (960, 540) and seq.size == (128, 96) and seq.frames == 5
     assert 20 < seq.scores[BICUBIC].psnr < 45
-    assert abs(seq.scores[MODEL].psnr - seq.scores[BICUBIC].psnr) < 0.3
+    # untrained: bicubic key frames fused with their aligned neighbours (no parameters), no worse than bicubic
+    assert -0.3 < seq.scores[MODEL].psnr - seq.scores[BICUBIC].psnr < 2.0

@@ -105,7 +105,9 @@ def test_presets_that_interpolate_from_key_frames():
     assert build_model("paper").interp is None
     assert (
         build_model(
-            dataclasses.replace(PRESETS["default"], keyframe_radius=0, fusion_channels=0, blend_channels=0)
+            dataclasses.replace(
+                PRESETS["default"], keyframe_radius=0, fusion_channels=0, blend_channels=0, neighbour_reach=0
+            )
         ).interp
         is None
     )

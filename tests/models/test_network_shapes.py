@@ -41,7 +41,9 @@ def test_untrained_network_is_bicubic_plus_averaging():
     """Zero-initialised last layers: an untrained net starts exactly at the classical baseline (x2 twice)."""
     torch.manual_seed(0)
     model = build_model(
-        dataclasses.replace(PRESETS["tiny"], motion_radius=0, keyframe_radius=0, fusion_channels=0, blend_channels=0)
+        dataclasses.replace(
+            PRESETS["tiny"], motion_radius=0, keyframe_radius=0, fusion_channels=0, blend_channels=0, neighbour_reach=0
+        )
     ).eval()  # the paper's path
     clip = torch.rand(1, 3, 3, 8, 10)
     with torch.no_grad():

@@ -1,5 +1,5 @@
 """What the network costs per output frame, as the converter runs it: FLOPs of convolutions and matmuls
-(torch.utils.flop_counter) plus an estimate of the motion searches' other arithmetic.
+(torch.utils.flop_counter) plus an estimate of the motion searches' and optical flow's other arithmetic.
 
 Counted on a short stream of small frames through the same engine as a conversion (windows with their context
 frames, key frames only where the model interpolates from them), then scaled to the frame size asked for:
@@ -17,7 +17,7 @@ from .stream import upscale_frames
 @dataclass(frozen=True)
 class FrameCost:
     conv_gflop: float  # convolutions and matmuls per output frame, counted
-    other_gflop: float  # motion searches and warps per output frame, estimated
+    other_gflop: float  # motion searches, optical flow and warps per output frame, estimated
     total_gflop: float
 
 
@@ -27,6 +27,9 @@ def _motion_ops_per_output(model, h: int, w: int, frames_in: int, frames_out: in
     interp = getattr(model, "interp", None)
     if interp is not None:  # one midpoint per pair of input frames
         ops += interp.ops_per_midpoint(h, w) * (frames_in - 1)
+    neighbours = getattr(model, "neighbours", None)
+    if neighbours is not None:  # every key frame is refined once
+        ops += neighbours.ops_per_key(h, w) * frames_in
     motion = getattr(getattr(model, "tpsrm", None), "motion", None)
     if motion is not None:
         ops += motion.ops_per_midpoint(h, w) * (frames_in - 1)

@@ -7,6 +7,7 @@ from .key_fusion import KeyFusion
 from .keyframe_interp import KeyframeInterp
 from .mid_blend import MidBlend
 from .motion import BilateralMidpoint
+from .neighbour_fusion import NeighbourFusion
 from .refine_unet import RefineUNet
 from .tpnet import TPNet
 from .tpsrm import TPSRM
@@ -51,6 +52,12 @@ class NetConfig:
     # this width at twice the input's size; 0 channels keeps the plain average.
     blend_channels: int = 0
     blend_layers: int = 3
+    # Key frames fused with their super-resolved neighbours (models/neighbour_fusion.py, no parameters): up to
+    # this many key frames each side aligned by dense flow, weighted by how well they explain the key frame's
+    # input (sigma in grey levels), then this many back-projection steps; 0 keeps each key frame alone.
+    neighbour_reach: int = 0
+    neighbour_sigma: float = 5.0
+    neighbour_steps: int = 3
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -89,6 +96,7 @@ PRESETS: dict[str, NetConfig] = {
         rm_mid_blocks=5,
         rm_dec_blocks=(0, 2, 3),
         keyframe_radius=5,
+        neighbour_reach=2,
         kib_per_input_px=15.5,
     ),
     "tiny": NetConfig(
@@ -112,6 +120,7 @@ PRESETS: dict[str, NetConfig] = {
         fusion_channels=4,
         fusion_layers=2,
         blend_channels=4,
+        neighbour_reach=1,
     ),
 }
 
@@ -127,6 +136,9 @@ def build_model(preset: str | NetConfig = "default") -> TPNet:
     interp = KeyframeInterp(cfg.keyframe_radius, cfg.keyframe_window) if cfg.keyframe_radius > 0 else None
     fusion = KeyFusion(cfg.fusion_channels, cfg.fusion_layers) if cfg.fusion_channels > 0 else None
     blend = MidBlend(cfg.blend_channels, cfg.blend_layers) if cfg.blend_channels > 0 else None
+    neighbours = None
+    if cfg.neighbour_reach > 0:
+        neighbours = NeighbourFusion(cfg.neighbour_reach, cfg.neighbour_sigma, cfg.neighbour_steps)
     return TPNet(
         TPSRM(cfg.tp_channels, cfg.tp_blocks, motion=motion),
         FSM(cfg.fsm_channels, cfg.dilations, cfg.alpha, cfg.csr_channels, cfg.csr_blocks),
@@ -136,6 +148,7 @@ def build_model(preset: str | NetConfig = "default") -> TPNet:
         interp=interp,
         fusion=fusion,
         blend=blend,
+        neighbours=neighbours,
     )
 
 

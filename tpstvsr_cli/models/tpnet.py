@@ -16,6 +16,7 @@ from .fsm import FSM
 from .key_fusion import KeyFusion
 from .keyframe_interp import KeyframeInterp, warp_neighbour
 from .mid_blend import MidBlend
+from .neighbour_fusion import NeighbourFusion
 from .refine_unet import RefineUNet
 from .tpsrm import TPSRM
 
@@ -33,12 +34,13 @@ class TPNet(nn.Module):
         interp: KeyframeInterp | None = None,
         fusion: KeyFusion | None = None,
         blend: MidBlend | None = None,
+        neighbours: NeighbourFusion | None = None,
     ):
         super().__init__()
-        if (fusion is not None or blend is not None) and interp is None:
-            raise ValueError("KeyFusion and MidBlend use the key-frame interpolation's motion: give it too")
+        if (fusion is not None or blend is not None or neighbours is not None) and interp is None:
+            raise ValueError("KeyFusion, MidBlend and NeighbourFusion work on the key-frame design: give its interp")
         self.tpsrm, self.fsm, self.rm = tpsrm, fsm, rm
-        self.interp, self.fusion, self.blend = interp, fusion, blend
+        self.interp, self.fusion, self.blend, self.neighbours = interp, fusion, blend, neighbours
         self.pad_multiple = pad_multiple
         self.kib_per_input_px = kib_per_input_px  # memory a caller should plan per input pixel of a window (presets.py)
 
@@ -90,6 +92,9 @@ class TPNet(nn.Module):
         b, t = clip.shape[:2]
         wanted = list(range(2 * t - 1)[outputs] if outputs is not None else range(2 * t - 1))
         keys = sorted({j // 2 for j in wanted} | {j // 2 + 1 for j in wanted if j % 2})
+        used = keys
+        if self.neighbours is not None:  # the neighbours within reach are super-resolved too
+            keys = list(range(max(0, keys[0] - self.neighbours.reach), min(t, keys[-1] + self.neighbours.reach + 1)))
         sr = self._per_frame(inter[:, [2 * k for k in keys]].flatten(0, 1), "rm", frames_per_pass)
         sr = sr.reshape(b, len(keys), *sr.shape[1:])
         mid_pairs = [j // 2 for j in wanted if j % 2]
@@ -100,6 +105,9 @@ class TPNet(nn.Module):
         if self.fusion is not None:
             sr = sr + self._fusion_residual(clip, keys, motion, sr.flatten(0, 1)).reshape(sr.shape)
         at = {k: i for i, k in enumerate(keys)}
+        if self.neighbours is not None:
+            sr = self.neighbours(sr, clip[:, keys], [at[k] for k in used])
+            at = {k: i for i, k in enumerate(used)}
         mids = {}
         if mid_pairs:
             dy = torch.cat([motion[p][0] for p in mid_pairs])

@@ -1,0 +1,51 @@
+import pytest
+import torch
+from test_keyframe_interp import _shifted_pair, _texture  # tests/models is on sys.path (pytest prepend mode)
+
+from tpstvsr_cli.models.dense_flow import dense_flow, warp_flow
+
+
+@pytest.mark.parametrize("shift4", [(6, -9), (-3, 5), (0, 2)])
+def test_flow_recovers_a_sub_pixel_translation(shift4):
+    """Content moved (dy, dx) = shift4 / 4 pixels: the flow from the first frame to the second is that move, to
+    about a tenth of a pixel on this smooth texture (in the network it runs at the output's size, 4x finer)."""
+    first, second, _ = _shifted_pair(*shift4, h=64, w=80)
+    flow = dense_flow(first, second)
+    assert flow.shape == (1, 2, 64, 80)
+    inner = flow[..., 8:-8, 8:-8]
+    dy, dx = shift4[0] / 4, shift4[1] / 4
+    assert inner[:, 0].median().item() == pytest.approx(dx, abs=0.15)
+    assert inner[:, 1].median().item() == pytest.approx(dy, abs=0.15)
+
+
+def test_the_flow_lines_the_second_frame_up_with_the_first():
+    """As the network uses it: frames at the output's size, smooth at the pixel scale, moved a few pixels."""
+    big = _texture(320, 384, seed=4)
+    first, second = big[None, :, 32:224, 32:288], big[None, :, 26:218, 41:297]  # content moved (6, -9)
+    flow = dense_flow(first, second)
+    inner = (..., slice(16, -16), slice(16, -16))
+    assert flow[:, 0][inner].median().item() == pytest.approx(-9, abs=0.05)
+    assert flow[:, 1][inner].median().item() == pytest.approx(6, abs=0.05)
+    aligned = warp_flow(second, flow)
+    assert (aligned - first)[inner].abs().mean() < 0.1 * (second - first)[inner].abs().mean()
+
+
+@pytest.mark.parametrize("hw", [(1, 1), (4, 6), (12, 9), (33, 17)])
+def test_any_frame_size_gives_a_flow_of_that_size(hw):
+    a = torch.rand(2, 3, *hw)
+    flow = dense_flow(a, a)
+    assert flow.shape == (2, 2, *hw)
+    assert torch.isfinite(flow).all()
+
+
+def test_zero_flow_warps_nothing_and_a_whole_pixel_flow_shifts():
+    frames = _texture(16, 20)[None]
+    assert torch.allclose(warp_flow(frames, torch.zeros(1, 2, 16, 20)), frames, atol=1e-5)
+    right = torch.zeros(1, 2, 16, 20)
+    right[:, 0] = 1.0  # sample one pixel to the right
+    assert torch.allclose(warp_flow(frames, right)[..., :-1], frames[..., 1:], atol=1e-5)
+
+
+def test_frames_of_different_shapes_are_refused():
+    with pytest.raises(ValueError, match="one shape"):
+        dense_flow(torch.rand(1, 3, 16, 16), torch.rand(1, 3, 16, 17))

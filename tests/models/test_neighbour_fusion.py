@@ -1,0 +1,85 @@
+import dataclasses
+
+import pytest
+import torch
+from test_keyframe_interp import _texture  # tests/models is on sys.path (pytest prepend mode)
+
+from tpstvsr_cli.models import PRESETS, build_model
+from tpstvsr_cli.models.neighbour_fusion import NeighbourFusion
+from tpstvsr_cli.models.profiles import resize_frames
+from tpstvsr_cli.models.tpnet import TPNet
+
+
+def _moving_scene(count=5, h=64, w=80, step=(3, -5)):
+    """Ground-truth key frames [1, count, 3, h, w] of a texture moving `step` output pixels per frame (a quarter
+    of that in input pixels: sub-pixel), and their inputs, shrunk 4x as the data's degradation."""
+    big = _texture(h + 64, w + 64, seed=5)
+    frames = [
+        big[:, 32 - i * step[0] : 32 - i * step[0] + h, 32 - i * step[1] : 32 - i * step[1] + w] for i in range(count)
+    ]
+    truth = torch.stack(frames)[None]
+    return truth, resize_frames(truth, (h // 4, w // 4))
+
+
+def test_noise_independent_between_key_frames_is_averaged_away():
+    """Key frames = truth + independent noise: fused with their aligned neighbours, they come closer to the truth."""
+    truth, inputs = _moving_scene()
+    keys = truth + 0.03 * torch.randn(truth.shape, generator=torch.Generator().manual_seed(0))
+    fused = NeighbourFusion(reach=2)(keys, inputs, [2])
+    inner = (..., slice(8, -8), slice(8, -8))
+    before = (keys[:, 2] - truth[:, 2])[inner].abs().mean()
+    after = (fused[:, 0] - truth[:, 2])[inner].abs().mean()
+    assert after < 0.7 * before
+
+
+def test_a_neighbour_that_does_not_explain_the_input_is_left_out():
+    truth, inputs = _moving_scene(count=2)
+    keys = truth.clone()
+    keys[:, 1] = keys[:, 0] + 0.3  # lined up, but far brighter than what the camera saw in frame 0
+    fusion = NeighbourFusion(reach=1)
+    alone = fusion(keys[:, :1], inputs[:, :1], [0])
+    with_stranger = fusion(keys, inputs, [0])
+    assert (with_stranger - alone).abs().amax() < 2e-3
+
+
+def test_a_still_scene_is_unchanged():
+    truth, inputs = _moving_scene(count=3, step=(0, 0))
+    fused = NeighbourFusion(reach=2)(truth, inputs, [0, 1, 2])
+    # back-projection onto inputs made from the truth itself moves it only by the resize round trip
+    assert (fused - truth).abs().mean() < 5e-3
+
+
+def test_neighbours_within_reach():
+    fusion = NeighbourFusion(reach=2)
+    assert fusion.neighbours(0, 6) == [1, 2]
+    assert fusion.neighbours(3, 6) == [1, 2, 4, 5]
+    assert fusion.neighbours(0, 1) == []
+    with pytest.raises(ValueError, match="reach"):
+        NeighbourFusion(reach=0)
+
+
+def test_gradients_reach_the_neighbours():
+    truth, inputs = _moving_scene(count=3)
+    keys = truth.clone().requires_grad_(True)
+    NeighbourFusion(reach=1)(keys, inputs, [1]).sum().backward()
+    assert keys.grad[:, 0].abs().sum() > 0 and keys.grad[:, 2].abs().sum() > 0
+
+
+@pytest.mark.parametrize("t", [2, 3, 7])
+def test_the_network_fuses_key_frames_and_their_midpoints(t):
+    torch.manual_seed(2)
+    model = build_model("tiny").eval()
+    alone = build_model(dataclasses.replace(PRESETS["tiny"], neighbour_reach=0)).eval()
+    alone.load_state_dict(model.state_dict())
+    clip = torch.rand(1, t, 3, 9, 13)
+    with torch.no_grad():
+        fused, plain = model(clip), alone(clip)
+    assert fused.shape == plain.shape == (1, 2 * t - 1, 3, 36, 52)
+    assert (fused[:, 0::2] - plain[:, 0::2]).abs().amax() > 1e-3
+    assert (fused[:, 1::2] - plain[:, 1::2]).abs().amax() > 1e-3
+
+
+def test_fusion_needs_the_key_frame_design():
+    model = build_model("tiny")
+    with pytest.raises(ValueError, match="NeighbourFusion"):
+        TPNet(model.tpsrm, model.fsm, model.rm, neighbours=model.neighbours)

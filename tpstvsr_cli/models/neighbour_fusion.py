@@ -1,0 +1,81 @@
+"""Multi-frame key frames without training: super-resolved neighbours aligned by dense flow, fused, back-projected.
+
+A departure from the paper (the `default` preset). FSM and RM super-resolve each key frame alone, so two key
+frames make two independent guesses at the same detail; where the scene lines up, their guesses can be
+averaged, and each neighbour's detail is checked against the key frame's own input first. For key frame k:
+
+1. the super-resolved key frames k-reach .. k+reach are aligned onto k by dense optical flow found on the
+   super-resolved frames themselves (models/dense_flow.py: sub-pixel at the output's size);
+2. each aligned neighbour is shrunk as the input was (antialiased bicubic) and compared with input frame k:
+   its weight per input pixel is exp(-(e / sigma)^2) for the mean absolute difference e over the channels, so a
+   neighbour counts where it explains what the camera saw in frame k and not where the flow failed
+   (occlusions, new content); the weights are upsampled bicubically;
+3. key k = (own + sum of weight x aligned neighbour) / (1 + sum of weights);
+4. `steps` iterations of back-projection onto input k (x += up(input - down(x))) put back what the average
+   lost of the input's own content.
+
+No parameters: it works on any weights. Gradients flow through the warps and the back-projection, not the
+flow. Measured on val crops in docs/design-keyframes.md (section 5).
+
+Shapes: keys [B, K, 3, sH, sW] and their input frames [B, K, 3, H, W] (K >= 1); `targets` picks which key
+frames to refine (indices into K); the result is [B, len(targets), 3, sH, sW].
+"""
+
+import torch
+import torch.nn as nn
+
+from .dense_flow import dense_flow, warp_flow
+from .profiles import resize_frames
+
+
+class NeighbourFusion(nn.Module):
+    def __init__(self, reach: int = 2, sigma: float = 5.0, steps: int = 3):
+        super().__init__()
+        if reach < 1:
+            raise ValueError(f"reach must be 1 or more key frames, got {reach}")
+        self.reach, self.steps = reach, steps
+        self.sigma = sigma / 255.0  # given in 8-bit grey levels; frames are 0..1
+
+    def neighbours(self, target: int, count: int) -> list[int]:
+        """The key frames fused into `target`, of `count`: up to `reach` each side."""
+        return [j for j in range(max(0, target - self.reach), min(count, target + self.reach + 1)) if j != target]
+
+    def ops_per_key(self, h: int, w: int, scale: int = 4) -> float:
+        """Estimated arithmetic to refine one key frame from h x w inputs (no FLOP counter sees it).
+
+        Per output pixel and neighbour: DIS ~1,000 operations (the MEDIUM preset stops at half size: 8x8 patches
+        every 3 pixels, 25 gradient steps of ~14 operations per patch pixel, densification, 5 variational
+        iterations, the pyramid above it), the bicubic warp of 3 channels ~100, its shrinking and weight ~100;
+        each back-projection step ~300 (shrink, difference, bicubic enlargement of 3 channels).
+        """
+        pixels = scale * scale * h * w
+        return float(pixels * (2 * self.reach * 1200 + self.steps * 300))
+
+    def forward(self, keys: torch.Tensor, inputs: torch.Tensor, targets: list[int]) -> torch.Tensor:
+        if keys.dim() != 5 or inputs.dim() != 5 or keys.shape[:3] != inputs.shape[:3]:
+            raise ValueError(
+                f"expected keys [B, K, 3, sH, sW] and inputs [B, K, 3, H, W], got "
+                f"{tuple(keys.shape)} and {tuple(inputs.shape)}"
+            )
+        return torch.stack([self._refine(keys, inputs, t) for t in targets], dim=1)
+
+    def _refine(self, keys: torch.Tensor, inputs: torch.Tensor, target: int) -> torch.Tensor:
+        """Key frame `target` [B, 3, sH, sW] fused with its neighbours and back-projected onto its input."""
+        b, count = keys.shape[:2]
+        own, seen = keys[:, target], inputs[:, target]
+        small, large = seen.shape[-2:], own.shape[-2:]
+        fused = own
+        others = self.neighbours(target, count)
+        if others:
+            aligned = keys[:, others].transpose(0, 1).flatten(0, 1)  # neighbour-major [len(others) * B, ...]
+            repeated = own.repeat(len(others), 1, 1, 1)
+            with torch.no_grad():
+                flow = dense_flow(repeated, aligned)
+            aligned = warp_flow(aligned, flow)
+            error = (resize_frames(aligned, small) - seen.repeat(len(others), 1, 1, 1)).abs().mean(1, keepdim=True)
+            weight = resize_frames(torch.exp(-((error / self.sigma) ** 2)), large).clamp(0, 1)
+            total = 1 + weight.reshape(len(others), b, 1, *large).sum(0)
+            fused = (own + (weight * aligned).reshape(len(others), b, 3, *large).sum(0)) / total
+        for _ in range(self.steps):
+            fused = fused + resize_frames(seen - resize_frames(fused, small), large)
+        return fused
