@@ -56,6 +56,20 @@ def test_neighbours_within_reach():
     assert fusion.neighbours(0, 1) == []
     with pytest.raises(ValueError, match="reach"):
         NeighbourFusion(reach=0)
+    with pytest.raises(ValueError, match="passes"):
+        NeighbourFusion(passes=0)
+
+
+def test_a_second_pass_reaches_further_in_time():
+    """Key frame 0 with reach 1: one pass reads key frame 1 only; two passes also read key frame 2 through it."""
+    truth, inputs = _moving_scene(count=3)
+    keys = truth + 0.03 * torch.randn(truth.shape, generator=torch.Generator().manual_seed(1))
+    changed = keys.clone()
+    changed[:, 2] += 0.02 * torch.randn(truth[:, 2].shape, generator=torch.Generator().manual_seed(2))
+    for passes, moves in ((1, False), (2, True)):
+        fusion = NeighbourFusion(reach=1, passes=passes)
+        difference = (fusion(keys, inputs, [0]) - fusion(changed, inputs, [0])).abs().amax()
+        assert (difference > 1e-4) == moves
 
 
 def test_gradients_reach_the_neighbours():

@@ -12,7 +12,9 @@ averaged, and each neighbour's detail is checked against the key frame's own inp
    (occlusions, new content); the weights are upsampled bicubically;
 3. key k = (own + sum of weight x aligned neighbour) / (1 + sum of weights);
 4. `steps` iterations of back-projection onto input k (x += up(input - down(x))) put back what the average
-   lost of the input's own content.
+   lost of the input's own content;
+5. `passes` > 1 repeats 1-4 on the refined key frames, so detail reaches further in time (2 passes of reach 2
+   see 4 key frames each side).
 
 No parameters: it works on any weights. Gradients flow through the warps and the back-projection, not the
 flow. Measured on val crops in docs/design-keyframes.md (section 5).
@@ -29,11 +31,11 @@ from .profiles import resize_frames
 
 
 class NeighbourFusion(nn.Module):
-    def __init__(self, reach: int = 2, sigma: float = 5.0, steps: int = 3):
+    def __init__(self, reach: int = 2, sigma: float = 5.0, steps: int = 3, passes: int = 1):
         super().__init__()
-        if reach < 1:
-            raise ValueError(f"reach must be 1 or more key frames, got {reach}")
-        self.reach, self.steps = reach, steps
+        if reach < 1 or passes < 1:
+            raise ValueError(f"reach and passes must be 1 or more, got {reach} and {passes}")
+        self.reach, self.steps, self.passes = reach, steps, passes
         self.sigma = sigma / 255.0  # given in 8-bit grey levels; frames are 0..1
 
     def neighbours(self, target: int, count: int) -> list[int]:
@@ -41,7 +43,7 @@ class NeighbourFusion(nn.Module):
         return [j for j in range(max(0, target - self.reach), min(count, target + self.reach + 1)) if j != target]
 
     def ops_per_key(self, h: int, w: int, scale: int = 4) -> float:
-        """Estimated arithmetic to refine one key frame from h x w inputs (no FLOP counter sees it).
+        """Estimated arithmetic to refine one key frame from h x w inputs (no FLOP counter sees it), per pass.
 
         Per output pixel and neighbour: DIS ~1,000 operations (the MEDIUM preset stops at half size: 8x8 patches
         every 3 pixels, 25 gradient steps of ~14 operations per patch pixel, densification, 5 variational
@@ -49,7 +51,7 @@ class NeighbourFusion(nn.Module):
         each back-projection step ~300 (shrink, difference, bicubic enlargement of 3 channels).
         """
         pixels = scale * scale * h * w
-        return float(pixels * (2 * self.reach * 1200 + self.steps * 300))
+        return float(self.passes * pixels * (2 * self.reach * 1200 + self.steps * 300))
 
     def forward(self, keys: torch.Tensor, inputs: torch.Tensor, targets: list[int]) -> torch.Tensor:
         if keys.dim() != 5 or inputs.dim() != 5 or keys.shape[:3] != inputs.shape[:3]:
@@ -57,25 +59,24 @@ class NeighbourFusion(nn.Module):
                 f"expected keys [B, K, 3, sH, sW] and inputs [B, K, 3, H, W], got "
                 f"{tuple(keys.shape)} and {tuple(inputs.shape)}"
             )
+        for _ in range(self.passes - 1):  # every key frame, as the next pass's neighbours
+            keys = torch.stack([self._refine(keys, inputs, t) for t in range(keys.shape[1])], dim=1)
         return torch.stack([self._refine(keys, inputs, t) for t in targets], dim=1)
 
     def _refine(self, keys: torch.Tensor, inputs: torch.Tensor, target: int) -> torch.Tensor:
         """Key frame `target` [B, 3, sH, sW] fused with its neighbours and back-projected onto its input."""
-        b, count = keys.shape[:2]
+        count = keys.shape[1]
         own, seen = keys[:, target], inputs[:, target]
         small, large = seen.shape[-2:], own.shape[-2:]
-        fused = own
-        others = self.neighbours(target, count)
-        if others:
-            aligned = keys[:, others].transpose(0, 1).flatten(0, 1)  # neighbour-major [len(others) * B, ...]
-            repeated = own.repeat(len(others), 1, 1, 1)
+        fused, total = own, 1.0
+        for j in self.neighbours(target, count):  # one at a time: a conversion's memory is planned per frame
             with torch.no_grad():
-                flow = dense_flow(repeated, aligned)
-            aligned = warp_flow(aligned, flow)
-            error = (resize_frames(aligned, small) - seen.repeat(len(others), 1, 1, 1)).abs().mean(1, keepdim=True)
+                flow = dense_flow(own, keys[:, j])
+            aligned = warp_flow(keys[:, j], flow)
+            error = (resize_frames(aligned, small) - seen).abs().mean(1, keepdim=True)
             weight = resize_frames(torch.exp(-((error / self.sigma) ** 2)), large).clamp(0, 1)
-            total = 1 + weight.reshape(len(others), b, 1, *large).sum(0)
-            fused = (own + (weight * aligned).reshape(len(others), b, 3, *large).sum(0)) / total
+            fused, total = fused + weight * aligned, total + weight
+        fused = fused / total
         for _ in range(self.steps):
             fused = fused + resize_frames(seen - resize_frames(fused, small), large)
         return fused

@@ -54,10 +54,12 @@ class NetConfig:
     blend_layers: int = 3
     # Key frames fused with their super-resolved neighbours (models/neighbour_fusion.py, no parameters): up to
     # this many key frames each side aligned by dense flow, weighted by how well they explain the key frame's
-    # input (sigma in grey levels), then this many back-projection steps; 0 keeps each key frame alone.
+    # input (sigma in grey levels), then this many back-projection steps, all repeated `passes` times;
+    # reach 0 keeps each key frame alone.
     neighbour_reach: int = 0
     neighbour_sigma: float = 5.0
     neighbour_steps: int = 3
+    neighbour_passes: int = 1
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -97,6 +99,7 @@ PRESETS: dict[str, NetConfig] = {
         rm_dec_blocks=(0, 2, 3),
         keyframe_radius=5,
         neighbour_reach=2,
+        neighbour_passes=2,
         kib_per_input_px=15.5,
     ),
     "tiny": NetConfig(
@@ -138,7 +141,9 @@ def build_model(preset: str | NetConfig = "default") -> TPNet:
     blend = MidBlend(cfg.blend_channels, cfg.blend_layers) if cfg.blend_channels > 0 else None
     neighbours = None
     if cfg.neighbour_reach > 0:
-        neighbours = NeighbourFusion(cfg.neighbour_reach, cfg.neighbour_sigma, cfg.neighbour_steps)
+        neighbours = NeighbourFusion(
+            cfg.neighbour_reach, cfg.neighbour_sigma, cfg.neighbour_steps, cfg.neighbour_passes
+        )
     return TPNet(
         TPSRM(cfg.tp_channels, cfg.tp_blocks, motion=motion),
         FSM(cfg.fsm_channels, cfg.dilations, cfg.alpha, cfg.csr_channels, cfg.csr_blocks),
