@@ -3,10 +3,14 @@
 Decoding H.264 on the fly would compete with training for the same 2 cores, so each source is decoded
 once, halved with antialiased bicubic if it is 720p or larger (the data README: big clips are heavily
 compressed, their half-size frames are cleaner ground truth), and stored as [N, H, W, 3] uint8. The
-cache is memory-mapped, so the pool costs page cache rather than process memory.
+cache is memory-mapped, so the pool costs page cache rather than process memory. Entries are named by the
+source's content, not its path or times, so re-mounted or copied data reuses them (a path-and-mtime key once
+filled a disk with a fresh 15 GB copy of the pool per session); a clip that would not fit, with 1 GiB to spare
+for checkpoints, is refused with a clear error before anything is written.
 """
 
 import hashlib
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,10 +74,44 @@ def _decode(source: Path) -> np.ndarray:
     return read_all_frames(source)
 
 
+FINGERPRINT_BYTES = 1 << 20
+SPARE_BYTES = 1 << 30  # left free on the cache's disk for checkpoints and logs
+
+
 def _cache_name(source: Path) -> str:
-    st = source.stat()
-    key = f"{source.resolve()}|{st.st_size}|{int(st.st_mtime)}|v1"
-    return f"{source.stem}-{hashlib.sha1(key.encode()).hexdigest()[:12]}.npy"
+    """The cache file of a source: its name, size and first and last MiB (a frame folder: each frame's name and
+    size); no path or modification time, so the same data anywhere maps to the same entry."""
+    digest = hashlib.sha1(source.name.encode())
+    if source.is_dir():
+        for frame in list_frames(source):
+            digest.update(f"|{frame.name}|{frame.stat().st_size}".encode())
+    else:
+        size = source.stat().st_size
+        digest.update(f"|{size}|".encode())
+        with open(source, "rb") as fh:
+            digest.update(fh.read(FINGERPRINT_BYTES))
+            if size > FINGERPRINT_BYTES:
+                fh.seek(max(FINGERPRINT_BYTES, size - FINGERPRINT_BYTES))
+                digest.update(fh.read())
+    digest.update(b"|v2")
+    return f"{source.stem}-{digest.hexdigest()[:12]}.npy"
+
+
+def _store(frames: np.ndarray, target: Path, source: Path) -> None:
+    """Write the decoded frames to the cache whole or not at all (a .part file renamed at the end)."""
+    free = shutil.disk_usage(target.parent).free
+    if frames.nbytes + SPARE_BYTES > free:
+        raise TpstvsrError(
+            f"not enough space in {target.parent} to cache {source.name}: it needs {frames.nbytes / 2**30:.1f} GiB "
+            f"and 1 GiB to spare, {free / 2**30:.1f} GiB are free (free some, or give --cache-dir elsewhere)"
+        )
+    tmp = target.with_suffix(".part.npy")
+    try:
+        np.save(tmp, frames)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise TpstvsrError(f"could not cache {source.name} in {target.parent}: {exc.strerror or exc}") from None
+    tmp.replace(target)
 
 
 def load_pool(paths: list[Path], cache_dir: Path, min_frames: int, log=print) -> list[Clip]:
@@ -91,9 +129,7 @@ def load_pool(paths: list[Path], cache_dir: Path, min_frames: int, log=print) ->
         target = cache_dir / _cache_name(source)
         if not target.exists():
             frames = halve_if_large(_decode(source))
-            tmp = target.with_suffix(".part.npy")
-            np.save(tmp, frames)
-            tmp.replace(target)
+            _store(frames, target, source)
             log(f"cached {source.name}: {frames.shape[0]} frames {frames.shape[2]}x{frames.shape[1]}")
         frames = np.load(target, mmap_mode="r")
         if frames.shape[0] >= min_frames:
