@@ -23,6 +23,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from . import midpoint_vote
 from .motion import BilateralMidpoint, box_filter, candidates, warp_by
 
 
@@ -83,10 +84,15 @@ def refine_motion(
 class KeyframeInterp(nn.Module):
     """(key0, key1 [N, C, sH, sW], in0, in1 [N, C, H, W]) -> midpoints [N, C, sH, sW]; no parameters."""
 
-    def __init__(self, radius: int = 5, window: int = 19, fine_window: int = 11, penalty: float = 0.005):
+    def __init__(
+        self, radius: int = 5, window: int = 19, fine_window: int = 11, penalty: float = 0.005, vote: bool = False
+    ):
         super().__init__()
         self.coarse = BilateralMidpoint(radius, window, penalty, scale=1)
         self.fine_window, self.penalty = fine_window, penalty
+        # blend with two optical-flow midpoints by agreement (models/midpoint_vote.py); a MidBlend's weight
+        # (warp_midpoint's weight0) replaces it
+        self.vote = vote
 
     @torch.no_grad()
     def motion(self, in0: torch.Tensor, in1: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -109,7 +115,8 @@ class KeyframeInterp(nn.Module):
         """
         coarse = 20 * (2 * self.coarse.radius + 1) ** 2 * h * w
         refine = 2 * 9 * 75 * 4 * h * w
-        return float(coarse + refine + 50 * scale * scale * h * w)
+        vote = midpoint_vote.ops_per_midpoint(h, w, scale) if self.vote else 0.0
+        return float(coarse + refine + 50 * scale * scale * h * w + vote)
 
     def warp_midpoint(
         self,
@@ -133,7 +140,7 @@ class KeyframeInterp(nn.Module):
         dx = upscale_field(dx, factor, "bilinear", size).to(key0.dtype)
         back, ahead = warp_by(key0, -dy, -dx), warp_by(key1, dy, dx)
         if weight0 is None:
-            return 0.5 * (back + ahead)
+            return midpoint_vote.voted_midpoint(key0, key1, back, ahead) if self.vote else 0.5 * (back + ahead)
         weight0 = F.interpolate(weight0.to(key0.dtype), size=size, mode="bilinear", align_corners=False)
         return ahead + weight0 * (back - ahead)
 

@@ -43,6 +43,9 @@ class NetConfig:
     # search of this radius and window at the input's size; 0 runs FSM and RM on TPSRM's in-between frames.
     keyframe_radius: int = 0
     keyframe_window: int = 19
+    # ...and blended per pixel with two optical-flow midpoints, each weighted by how well its two warped key
+    # frames agree (models/midpoint_vote.py); False: the block matching's midpoint alone.
+    keyframe_vote: bool = False
     # Key frames get a multi-frame residual from their motion-aligned neighbours (models/key_fusion.py): a plain
     # stack of this many 3x3 convolutions of this width at the input's size; 0 channels leaves it out. An
     # experiment (64 channels, 6 layers) not in `default`; `tiny` has one so the tests cover it.
@@ -86,8 +89,12 @@ PRESETS: dict[str, NetConfig] = {
         "its 15 ResBlocks sit at 1/2, 1/4 and 1/8 resolution (16/32/64 channels). FSM and RM run on the key "
         "frames only: the in-between frames are warped from the two super-resolved key frames around them "
         "with coarse-to-fine bilateral motion (no parameters; models/keyframe_interp.py), which scored better "
-        "than TPSRM's time interpolation through FSM and RM at half the cost. (A KeyFusion, models/key_fusion.py, "
-        "is not in it: trained for 1,150 steps it added nothing measurable; docs/design-keyframes.md.)",
+        "than TPSRM's time interpolation through FSM and RM at half the cost, and blended per pixel with two "
+        "optical-flow midpoints by how well each motion's warps agree (models/midpoint_vote.py). Each key frame "
+        "is fused with the super-resolved key frames up to 2 either side, aligned by dense optical flow and "
+        "weighted by how well they explain its input, then back-projected onto it, twice over "
+        "(models/neighbour_fusion.py, no parameters). (A learnt KeyFusion, models/key_fusion.py, is not in it: "
+        "trained for 1,150 steps it added nothing measurable; docs/design-keyframes.md.)",
         tp_channels=32,
         tp_blocks=4,
         fsm_channels=32,
@@ -98,6 +105,7 @@ PRESETS: dict[str, NetConfig] = {
         rm_mid_blocks=5,
         rm_dec_blocks=(0, 2, 3),
         keyframe_radius=5,
+        keyframe_vote=True,
         neighbour_reach=2,
         neighbour_passes=2,
         kib_per_input_px=15.5,
@@ -120,6 +128,7 @@ PRESETS: dict[str, NetConfig] = {
         motion_window=3,
         keyframe_radius=2,
         keyframe_window=5,
+        keyframe_vote=True,
         fusion_channels=4,
         fusion_layers=2,
         blend_channels=4,
@@ -136,7 +145,9 @@ def build_model(preset: str | NetConfig = "default") -> TPNet:
     motion = None
     if cfg.motion_radius > 0:
         motion = BilateralMidpoint(cfg.motion_radius, cfg.motion_window, cfg.motion_penalty, cfg.motion_scale)
-    interp = KeyframeInterp(cfg.keyframe_radius, cfg.keyframe_window) if cfg.keyframe_radius > 0 else None
+    interp = None
+    if cfg.keyframe_radius > 0:
+        interp = KeyframeInterp(cfg.keyframe_radius, cfg.keyframe_window, vote=cfg.keyframe_vote)
     fusion = KeyFusion(cfg.fusion_channels, cfg.fusion_layers) if cfg.fusion_channels > 0 else None
     blend = MidBlend(cfg.blend_channels, cfg.blend_layers) if cfg.blend_channels > 0 else None
     neighbours = None
