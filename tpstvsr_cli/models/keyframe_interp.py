@@ -138,9 +138,16 @@ class KeyframeInterp(nn.Module):
             )
         dy = upscale_field(dy, factor, "bilinear", size).to(key0.dtype)
         dx = upscale_field(dx, factor, "bilinear", size).to(key0.dtype)
+        if self.vote and weight0 is None:  # one pair at a time, into the output: memory is planned per frame
+            out = key0.new_empty(key0.shape)
+            for n in range(key0.shape[0]):
+                pair = slice(n, n + 1)
+                back, ahead = warp_by(key0[pair], -dy[pair], -dx[pair]), warp_by(key1[pair], dy[pair], dx[pair])
+                out[pair] = midpoint_vote.voted_midpoint(key0[pair], key1[pair], back, ahead)
+            return out
         back, ahead = warp_by(key0, -dy, -dx), warp_by(key1, dy, dx)
         if weight0 is None:
-            return midpoint_vote.voted_midpoint(key0, key1, back, ahead) if self.vote else 0.5 * (back + ahead)
+            return 0.5 * (back + ahead)
         weight0 = F.interpolate(weight0.to(key0.dtype), size=size, mode="bilinear", align_corners=False)
         return ahead + weight0 * (back - ahead)
 

@@ -31,7 +31,7 @@ def _agreement(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 def voted_midpoint(key0: torch.Tensor, key1: torch.Tensor, back: torch.Tensor, ahead: torch.Tensor) -> torch.Tensor:
     """The agreement-weighted midpoint of the block matching's warps (back, ahead) and two flow estimates."""
-    outs = []
+    out = key0.new_empty(key0.shape)
     for n in range(key0.shape[0]):  # one pair at a time: six warped frames at the output's size each
         k0, k1 = key0[n : n + 1], key1[n : n + 1]
         with torch.no_grad():
@@ -45,8 +45,8 @@ def voted_midpoint(key0: torch.Tensor, key1: torch.Tensor, back: torch.Tensor, a
         for a, b in pairs:
             w = _agreement(a, b)
             total, weights = total + w * 0.5 * (a + b), weights + w
-        outs.append(total / weights)
-    return torch.cat(outs)
+        out[n : n + 1] = total / weights
+    return out
 
 
 def ops_per_midpoint(h: int, w: int, scale: int = 4) -> float:

@@ -60,8 +60,15 @@ class NeighbourFusion(nn.Module):
                 f"{tuple(keys.shape)} and {tuple(inputs.shape)}"
             )
         for _ in range(self.passes - 1):  # every key frame, as the next pass's neighbours
-            keys = torch.stack([self._refine(keys, inputs, t) for t in range(keys.shape[1])], dim=1)
-        return torch.stack([self._refine(keys, inputs, t) for t in targets], dim=1)
+            keys = self._refine_all(keys, inputs, range(keys.shape[1]))
+        return self._refine_all(keys, inputs, targets)
+
+    def _refine_all(self, keys: torch.Tensor, inputs: torch.Tensor, targets) -> torch.Tensor:
+        """[B, len(targets), 3, sH, sW], written frame by frame (no list of frames and a stacked copy)."""
+        out = keys.new_empty((keys.shape[0], len(targets), *keys.shape[2:]))
+        for i, t in enumerate(targets):
+            out[:, i] = self._refine(keys, inputs, t)
+        return out
 
     def _refine(self, keys: torch.Tensor, inputs: torch.Tensor, target: int) -> torch.Tensor:
         """Key frame `target` [B, 3, sH, sW] fused with its neighbours and back-projected onto its input."""

@@ -92,7 +92,7 @@ PRESETS: dict[str, NetConfig] = {
         "than TPSRM's time interpolation through FSM and RM at half the cost, and blended per pixel with two "
         "optical-flow midpoints by how well each motion's warps agree (models/midpoint_vote.py). Each key frame "
         "is fused with the super-resolved key frames up to 2 either side, aligned by dense optical flow and "
-        "weighted by how well they explain its input, then back-projected onto it, twice over "
+        "weighted by how well they explain its input, then back-projected onto it, four times over "
         "(models/neighbour_fusion.py, no parameters). (A learnt KeyFusion, models/key_fusion.py, is not in it: "
         "trained for 1,150 steps it added nothing measurable; docs/design-keyframes.md.)",
         tp_channels=32,
@@ -107,7 +107,8 @@ PRESETS: dict[str, NetConfig] = {
         keyframe_radius=5,
         keyframe_vote=True,
         neighbour_reach=2,
-        neighbour_passes=2,
+        neighbour_passes=4,
+        neighbour_sigma=4.0,
         kib_per_input_px=15.5,
     ),
     "tiny": NetConfig(
