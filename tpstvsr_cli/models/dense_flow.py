@@ -12,9 +12,11 @@ flow(a, b)[n, :, y, x] = (dx, dy): where pixel (x, y) of a[n] lies in b[n], in p
 import cv2
 import numpy as np
 import torch
-import torch.nn.functional as F
 
-# DIS presets trade speed for accuracy; MEDIUM was the best of the three on val crops (docs/design-keyframes.md).
+from .motion import warp_by
+
+# DIS presets trade speed for accuracy; MEDIUM is the one measured on val crops (docs/design-keyframes.md §5),
+# ULTRAFAST and FAST are untried.
 PRESET = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM
 # DIS refuses frames under 12 pixels on both sides; smaller frames are edge-padded to this and the flow cropped.
 MIN_SIDE = 16
@@ -44,10 +46,4 @@ def dense_flow(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 def warp_flow(frames: torch.Tensor, flow: torch.Tensor, mode: str = "bicubic") -> torch.Tensor:
     """frames [N, C, H, W] sampled at p + flow(p) (border values outside): frames moved onto flow's source."""
-    h, w = frames.shape[-2:]
-    ys = torch.arange(h, dtype=frames.dtype, device=frames.device).view(1, h, 1)
-    xs = torch.arange(w, dtype=frames.dtype, device=frames.device).view(1, 1, w)
-    gx = (xs + flow[:, 0]) * (2.0 / max(w - 1, 1)) - 1.0
-    gy = (ys + flow[:, 1]) * (2.0 / max(h - 1, 1)) - 1.0
-    grid = torch.stack([gx, gy], dim=-1)
-    return F.grid_sample(frames, grid, mode=mode, padding_mode="border", align_corners=True)
+    return warp_by(frames, flow[:, 1:2], flow[:, 0:1], mode)

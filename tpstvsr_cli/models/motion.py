@@ -32,7 +32,7 @@ def candidates(radius: int) -> list[tuple[int, int]]:
     return sorted(square, key=lambda d: (math.hypot(*d), d))
 
 
-def warp_by(frames: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor) -> torch.Tensor:
+def warp_by(frames: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor, mode: str = "bilinear") -> torch.Tensor:
     """frames(y + dy, x + dx) for per-pixel displacement maps [N, 1, H, W] (border values outside)."""
     h, w = frames.shape[-2:]
     ys = torch.arange(h, dtype=frames.dtype, device=frames.device).view(1, h, 1)
@@ -40,7 +40,7 @@ def warp_by(frames: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor) -> torch.T
     gy = (ys + dy[:, 0]) * (2.0 / max(h - 1, 1)) - 1.0
     gx = (xs + dx[:, 0]) * (2.0 / max(w - 1, 1)) - 1.0
     grid = torch.stack([gx, gy], dim=-1)
-    return F.grid_sample(frames, grid, mode="bilinear", padding_mode="border", align_corners=True)
+    return F.grid_sample(frames, grid, mode=mode, padding_mode="border", align_corners=True)
 
 
 class BilateralMidpoint(nn.Module):
