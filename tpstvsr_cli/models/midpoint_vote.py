@@ -30,23 +30,20 @@ def _agreement(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 
 def voted_midpoint(key0: torch.Tensor, key1: torch.Tensor, back: torch.Tensor, ahead: torch.Tensor) -> torch.Tensor:
-    """The agreement-weighted midpoint of the block matching's warps (back, ahead) and two flow estimates."""
-    out = key0.new_empty(key0.shape)
-    for n in range(key0.shape[0]):  # one pair at a time: six warped frames at the output's size each
-        k0, k1 = key0[n : n + 1], key1[n : n + 1]
-        with torch.no_grad():
-            forward, backward = dense_flow(k0, k1), dense_flow(k1, k0)
-        pairs = [
-            (back[n : n + 1], ahead[n : n + 1]),
-            (warp_flow(k0, -0.5 * forward), warp_flow(k1, 0.5 * forward)),
-            (warp_flow(k0, 0.5 * backward), warp_flow(k1, -0.5 * backward)),
-        ]
-        total, weights = 0.0, 0.0
-        for a, b in pairs:
-            w = _agreement(a, b)
-            total, weights = total + w * 0.5 * (a + b), weights + w
-        out[n : n + 1] = total / weights
-    return out
+    """The agreement-weighted midpoint of the block matching's warps (back, ahead) and two flow estimates, for
+    each pair of the batch (KeyframeInterp.warp_midpoint passes one pair at a time to bound memory)."""
+    with torch.no_grad():
+        forward, backward = dense_flow(key0, key1), dense_flow(key1, key0)
+    pairs = [
+        (back, ahead),
+        (warp_flow(key0, -0.5 * forward), warp_flow(key1, 0.5 * forward)),
+        (warp_flow(key0, 0.5 * backward), warp_flow(key1, -0.5 * backward)),
+    ]
+    total, weights = 0.0, 0.0
+    for a, b in pairs:
+        w = _agreement(a, b)
+        total, weights = total + w * 0.5 * (a + b), weights + w
+    return total / weights
 
 
 def ops_per_midpoint(h: int, w: int, scale: int = 4) -> float:
