@@ -15,7 +15,8 @@ DEFAULT_NAME = "tpstvsr-default.safetensors"
 
 
 def default_weights_path() -> Path:
-    """Installed: the package tpstvsr_cli.default_weights (mapped from weights/); source checkout: ./weights."""
+    """Installed: the package tpstvsr_cli.default_weights (mapped from weights/); source checkout (not installed,
+    e.g. PYTHONPATH=checkout python -m tpstvsr_cli): the checkout's top-level weights/ folder."""
     try:
         from importlib.resources import files
 
@@ -24,7 +25,12 @@ def default_weights_path() -> Path:
             return installed
     except (ModuleNotFoundError, TypeError):  # a source checkout has no tpstvsr_cli.default_weights
         pass
-    return Path(__file__).resolve().parent.parent / "weights" / DEFAULT_NAME
+    return source_checkout_root() / "weights" / DEFAULT_NAME
+
+
+def source_checkout_root() -> Path:
+    """The repository root when running from a checkout: this file is <root>/tpstvsr_cli/models/release.py."""
+    return Path(__file__).resolve().parents[2]
 
 
 def save_release(model: TPNet, preset: str, path: Path, extra: dict | None = None) -> None:
