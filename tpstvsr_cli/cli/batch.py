@@ -59,7 +59,8 @@ Engine = Annotated[
     typer.Option(
         "--engine",
         help="local: one film after another on this machine. ray: segments of every film as tasks on a Ray cluster "
-        '(pip install "tpstvsr[ray]"; docs/distributed.md).',
+        # rich markup would take [ray] for a style tag and drop it; \[ is a literal bracket.
+        '(from a checkout: pip install ".\\[ray]"; docs/distributed.md).',
     ),
 ]
 Address = Annotated[
