@@ -44,7 +44,7 @@ def test_webm_gets_vp9_and_opus(tmp_path, movie, model):
     [
         ("out.txt", FAST, "no video format for the extension '.txt'"),
         ("out.webm", EncoderOptions(codec="libx264"), "a .webm file cannot hold libx264"),
-        ("out.mp4", EncoderOptions(preset="bogus"), "--preset bogus"),
+        ("out.mp4", EncoderOptions(preset="bogus"), "--encoder-preset bogus"),
         ("out.mp4", EncoderOptions(pix_fmt="rgb48le"), "--pix-fmt rgb48le: libx264 cannot encode it"),
         ("out.mp4", EncoderOptions(pix_fmt="bogus"), "--pix-fmt bogus"),
         ("out.mp4", EncoderOptions(codec="nope"), "--codec nope: this ffmpeg has no such video encoder"),
@@ -73,13 +73,15 @@ def test_settings_errors_are_one_line_through_the_cli(tmp_path, movie, tiny_weig
         "--device",
         "cpu",
         "-q",
-        "--preset",
-        "bogus",
+        "--encoder-preset",
+        "superfast9",
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.strip().count("\n") == 0
-    assert "--preset bogus" in proc.stderr and "invalid preset 'bogus'" in proc.stderr  # ffmpeg's own "[error]" kept
+    # The flag the user typed, not its old spelling --preset (issue 20); ffmpeg's own "[error]" kept.
+    assert "error: --encoder-preset superfast9 does not work" in proc.stderr
+    assert "invalid preset 'superfast9'" in proc.stderr
     assert list(tmp_path.iterdir()) == []
 
 
@@ -123,7 +125,7 @@ def test_batch_refuses_a_bad_encoder_setting_before_converting(tmp_path, clip_ma
     src = tmp_path / "in"
     src.mkdir()
     clip_maker(src / "a.mp4", size="32x24", frames=4)
-    with pytest.raises(TpstvsrError, match="--preset bogus"):
+    with pytest.raises(TpstvsrError, match="--encoder-preset bogus"):
         batch(src, tmp_path / "out", model=model, device="cpu", quiet=True, encoder=EncoderOptions(preset="bogus"))
     with pytest.raises(TpstvsrError, match="'.txt'"):
         batch(src, tmp_path / "out", model=model, device="cpu", quiet=True, encoder=FAST, ext="txt")

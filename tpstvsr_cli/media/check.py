@@ -1,6 +1,6 @@
 """Every output setting tried on this ffmpeg before any work starts.
 
-A bad --codec, --preset, --pix-fmt or --encoder-opt, or an extension whose container cannot hold the video
+A bad --codec, --encoder-preset, --pix-fmt or --encoder-opt, or an extension whose container cannot hold the video
 (out.webm with H.264, out.txt), used to fail only once work had started, or at the join after the whole
 conversion. Here the two commands of a real run are run on one black frame: the segment encode
 (VideoWriter) and the join into OUTPUT's container with the source's sound and subtitles (join_command,
@@ -118,7 +118,8 @@ class _Trial:
 def _blame_encoder(trial: _Trial, options: EncoderOptions, reason: str) -> TpstvsrError:
     """The setting without which the one-frame encode works."""
     if options.preset and trial.encode(replace(options, preset=None)) is None:
-        return TpstvsrError(f"--preset {options.preset} does not work with {options.codec} ({reason})")
+        # Named by its current flag: --preset is only the old spelling (and means the network on bench/eval/train).
+        return TpstvsrError(f"--encoder-preset {options.preset} does not work with {options.codec} ({reason})")
     for key, value in options.extra.items():
         others = {k: v for k, v in options.extra.items() if k != key}
         if trial.encode(replace(options, extra=others)) is None:
