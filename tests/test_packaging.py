@@ -60,3 +60,10 @@ def test_weights_found_from_a_checkout_on_pythonpath():
     path = Path(out.stdout.strip())
     assert path == ROOT / "weights" / "tpstvsr-default.safetensors", out.stdout + out.stderr
     assert path.is_file()
+
+
+def test_install_commands_name_the_checkout_not_an_index():
+    """No index serves tpstvsr: an extra is installed as pip install ".[ray]" from a checkout (issue 20)."""
+    texts = [ROOT / "README.md", *(ROOT / "docs").glob("*.md"), *(ROOT / "tpstvsr_cli").rglob("*.py")]
+    wrong = [str(p.relative_to(ROOT)) for p in texts if 'install "tpstvsr[' in p.read_text(encoding="utf-8")]
+    assert not wrong, f'say pip install ".[extra]" in: {wrong}'

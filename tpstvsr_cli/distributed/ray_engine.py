@@ -120,7 +120,7 @@ def _connect(address: str | None):
     try:
         import ray
     except ImportError:
-        raise TpstvsrError('--engine ray needs Ray: pip install "tpstvsr[ray]"') from None
+        raise TpstvsrError('--engine ray needs Ray: pip install ".[ray]" in the tpstvsr checkout') from None
 
     if ray.is_initialized():
         return ray, False
