@@ -33,10 +33,12 @@ from .options import (
     rate,
 )
 from .root import app
-from .upscale import err, sigterm_as_interrupt, warn
+from .upscale import WarningLog, err, sigterm_as_interrupt
 
 
-def _json(outcomes, summary=None) -> str:
+def _json(outcomes, summary=None, warnings: list[str] = ()) -> str:
+    """Per file its fields and the warnings said while it ran; `warnings` at the top: those said for no one file
+    (before the first, e.g. a precision falling back)."""
     files = [
         {
             "input": str(o.input),
@@ -46,12 +48,14 @@ def _json(outcomes, summary=None) -> str:
             "seconds": round(o.seconds, 3),
             "fps": rate(o.frames, o.seconds) if o.status == "converted" else None,
             "reason": o.reason,
+            "warnings": o.warnings,
             **(o.extra_json() if hasattr(o, "extra_json") else {}),
         }
         for o in outcomes
     ]
     counts = {status: sum(o.status == status for o in outcomes) for status in ("converted", "skipped", "failed")}
-    return json.dumps({"files": files, **counts, **(summary.to_json() if summary else {})}, indent=2)
+    job = [w for w in warnings if not any(w in o.warnings for o in outcomes)]
+    return json.dumps({"files": files, **counts, "warnings": job, **(summary.to_json() if summary else {})}, indent=2)
 
 
 Engine = Annotated[
@@ -118,6 +122,7 @@ def batch_command(  # one parameter per flag: typer reads the signature
     from ..errors import TpstvsrError
 
     cap = memory_cap(max_memory)
+    said = WarningLog()
     run_batch, summary, more = batch, None, {}
     if engine not in ("local", "ray"):
         raise TpstvsrError(f"--engine must be local or ray, got {engine!r}")
@@ -144,7 +149,7 @@ def batch_command(  # one parameter per flag: typer reads the signature
                 tile_overlap=tile_overlap,
                 encoder=encoder_options(codec, crf, encoder_preset, pix_fmt, encoder_opt),
                 quiet=quiet,
-                on_warning=warn,
+                on_warning=said,
                 scene_threshold=scene_threshold,
                 segment_frames=segment_frames,
                 ensemble=ensemble,
@@ -164,7 +169,7 @@ def batch_command(  # one parameter per flag: typer reads the signature
         )
         raise typer.Exit(130) from None
     if json_out:
-        typer.echo(_json(outcomes, summary))
+        typer.echo(_json(outcomes, summary, said.lines))
     else:
         print_report(outcomes, in_dir)
         if summary is not None:

@@ -68,6 +68,18 @@ def warn(msg: str) -> None:
     err.print(f"[yellow]warning:[/] {escape(msg)}", highlight=False, soft_wrap=True)
 
 
+class WarningLog:
+    """A command's on_warning: prints each warning and keeps its line for --json, which lists every one said
+    (the result's own list lacks those said before the conversion, e.g. a precision falling back)."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def __call__(self, msg: str) -> None:
+        self.lines.append(msg)
+        warn(msg)
+
+
 def _interrupted(exc: KeyboardInterrupt) -> typer.Exit:
     from ..conversion.convert import Interrupted
 
@@ -86,18 +98,20 @@ def _interrupted(exc: KeyboardInterrupt) -> typer.Exit:
     return typer.Exit(130)
 
 
-def _report(result, as_json: bool, quiet: bool) -> None:
+def _report(result, as_json: bool, quiet: bool, warnings: list[str]) -> None:
     if as_json:
         typer.echo(
             json.dumps(
-                {
+                {  # batch --json's fields for one file, and frames_in/frames_out
                     "input": str(result.input),
                     "output": str(result.output),
+                    "status": "converted",  # a failure is an error line and exit code 2, not a document
+                    "frames": result.frames_out,
                     "frames_in": result.frames_in,
                     "frames_out": result.frames_out,
                     "seconds": round(result.seconds, 3),
                     "fps": rate(result.frames_out, result.seconds),
-                    "warnings": result.warnings,
+                    "warnings": warnings,
                 },
                 indent=2,
             )
@@ -149,6 +163,7 @@ def upscale_command(  # one parameter per flag: typer reads the signature
     from ..conversion.convert import upscale
 
     cap = memory_cap(max_memory)
+    said = WarningLog()
     try:
         with sigterm_as_interrupt():
             result = upscale(
@@ -165,7 +180,7 @@ def upscale_command(  # one parameter per flag: typer reads the signature
                 overwrite=overwrite,
                 quiet=quiet,
                 encoder=encoder_options(codec, crf, encoder_preset, pix_fmt, encoder_opt),
-                on_warning=warn,
+                on_warning=said,
                 deinterlace=deinterlace,
                 strict=strict,
                 resume=resume,
@@ -181,4 +196,4 @@ def upscale_command(  # one parameter per flag: typer reads the signature
             )
     except KeyboardInterrupt as exc:  # Interrupted, or Ctrl-C before the work started (loading, checking)
         raise _interrupted(exc) from None
-    _report(result, json_out, quiet)
+    _report(result, json_out, quiet, said.lines)

@@ -8,7 +8,7 @@ its source's duration before it is skipped; one that fails the check is converte
 """
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -39,6 +39,7 @@ class FileOutcome:
     seconds: float = 0.0
     reason: str = ""
     busy: bool = False  # skipped because another run is writing this output now (it is not done)
+    warnings: list[str] = field(default_factory=list)  # the warning lines said while this file was converted
 
 
 def find_videos(in_dir: Path, recursive: bool) -> list[Path]:
@@ -108,6 +109,20 @@ def _videos(in_dir: Path, out_dir: Path, recursive: bool) -> list[Path]:
 
 
 def _convert_one(video: Path, out: Path, settings: ConversionSettings, net, bar, on_warning) -> FileOutcome:
+    """The file's outcome, with the warnings said during it (batch --json reports them per file)."""
+    said: list[str] = []
+
+    def on_file_warning(message: str) -> None:
+        said.append(message)
+        if on_warning is not None:
+            on_warning(message)
+
+    outcome = _convert(video, out, settings, net, bar, on_file_warning)
+    outcome.warnings = said
+    return outcome
+
+
+def _convert(video: Path, out: Path, settings: ConversionSettings, net, bar, on_warning) -> FileOutcome:
     start = time.perf_counter()
     if is_complete(video, out):
         return FileOutcome(video, out, "skipped", reason="output already complete")
