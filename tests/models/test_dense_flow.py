@@ -49,3 +49,33 @@ def test_zero_flow_warps_nothing_and_a_whole_pixel_flow_shifts():
 def test_frames_of_different_shapes_are_refused():
     with pytest.raises(ValueError, match="one shape"):
         dense_flow(torch.rand(1, 3, 16, 16), torch.rand(1, 3, 16, 17))
+
+
+@pytest.mark.parametrize("mode", ["bicubic", "bilinear"])
+def test_the_cpu_warp_matches_grid_sample_borders_included(mode):
+    """Inference warps with cv2.remap, training (gradients) with torch's grid_sample: the same picture."""
+    from tpstvsr_cli.models.motion import warp_by
+
+    torch.manual_seed(4)
+    frames = torch.rand(2, 3, 37, 53)
+    flow = 6 * torch.randn(2, 2, 37, 53)  # many samples land outside the frame: the border is clamped
+    fast = warp_flow(frames, flow, mode)
+    with torch.enable_grad():
+        reference = warp_flow(frames.clone().requires_grad_(True), flow, mode)  # the grid_sample path
+    assert torch.allclose(fast, warp_by(frames, flow[:, 1:2], flow[:, 0:1], mode), atol=2e-4)
+    assert torch.allclose(fast, reference.detach(), atol=2e-4)
+    assert fast.shape == frames.shape and fast.is_contiguous()
+
+
+def test_the_cpu_warp_is_the_same_for_any_thread_count():
+    torch.manual_seed(5)
+    frames, flow = torch.rand(1, 3, 64, 96), 3 * torch.randn(1, 2, 64, 96)
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        one = warp_flow(frames, flow)
+        torch.set_num_threads(2)
+        two = warp_flow(frames, flow)
+    finally:
+        torch.set_num_threads(threads)
+    assert torch.equal(one, two)

@@ -89,9 +89,13 @@ def test_frames_smaller_than_the_search(hw):
 
 
 def test_network_in_between_frames_are_warped_key_frames():
-    """With key-frame interpolation, output 2k+1 is made from outputs 2k and 2k+2 and the inputs k, k+1."""
+    """With key-frame interpolation, output 2k+1 is made from outputs 2k and 2k+2 and the inputs k, k+1.
+
+    (Without the neighbour fusion: with it, the vote reads the flows the fusion found before it refined the key
+    frames; tests/models/test_neighbour_fusion.py checks those.)"""
     torch.manual_seed(0)
-    model = build_model(dataclasses.replace(PRESETS["tiny"], blend_channels=0)).eval()  # tiny's vote, no MidBlend
+    # tiny's vote, no MidBlend, no neighbour fusion
+    model = build_model(dataclasses.replace(PRESETS["tiny"], blend_channels=0, neighbour_reach=0)).eval()
     clip = torch.rand(1, 3, 3, 8, 10)
     with torch.no_grad():
         out = model(clip)

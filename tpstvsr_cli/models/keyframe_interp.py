@@ -23,6 +23,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..engine.stage_clock import timed
 from . import midpoint_vote
 from .motion import BilateralMidpoint, box_filter, candidates, warp_by
 
@@ -97,6 +98,10 @@ class KeyframeInterp(nn.Module):
     @torch.no_grad()
     def motion(self, in0: torch.Tensor, in1: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Displacement maps (dy, dx) [N, 1, 2H, 2W], in pixels of the input at twice its size."""
+        with timed("motion"):
+            return self._motion(in0, in1)
+
+    def _motion(self, in0: torch.Tensor, in1: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         dy, dx = self.coarse.search(in0, in1)
         h, w = in0.shape[-2:]
         up0 = F.interpolate(in0, scale_factor=2, mode="bicubic", align_corners=False)
@@ -106,7 +111,7 @@ class KeyframeInterp(nn.Module):
             dy, dx = refine_motion(up0, up1, dy, dx, step=step, window=self.fine_window, penalty=self.penalty, stride=2)
         return median3(dy), median3(dx)
 
-    def ops_per_midpoint(self, h: int, w: int, scale: int = 4) -> float:
+    def ops_per_midpoint(self, h: int, w: int, scale: int = 4, own_flows: bool = True) -> float:
         """Estimated arithmetic of one midpoint from h x w inputs (not convolutions, so no FLOP counter sees it).
 
         Per candidate and pixel: the coarse search ~20 operations (difference, abs and channel mean of 3
@@ -115,7 +120,7 @@ class KeyframeInterp(nn.Module):
         """
         coarse = 20 * (2 * self.coarse.radius + 1) ** 2 * h * w
         refine = 2 * 9 * 75 * 4 * h * w
-        vote = midpoint_vote.ops_per_midpoint(h, w, scale) if self.vote else 0.0
+        vote = midpoint_vote.ops_per_midpoint(h, w, scale, own_flows) if self.vote else 0.0
         return float(coarse + refine + 50 * scale * scale * h * w + vote)
 
     def warp_midpoint(
@@ -125,10 +130,13 @@ class KeyframeInterp(nn.Module):
         dy: torch.Tensor,
         dx: torch.Tensor,
         weight0: torch.Tensor | None = None,
+        flows: list | None = None,
     ) -> torch.Tensor:
         """Midpoints of key frames [N, C, sH, sW] for motion (dy, dx) from `motion` (any multiple of its size).
 
         weight0 [N, 1, h, w] (models/mid_blend.py, the motion's size): key0's share per pixel; None: one half.
+        flows: for the vote, per pair n the dense flows (key0 -> key1, key1 -> key0) [1, 2, sH, sW] found already,
+        or None to find them.
         """
         size = key0.shape[-2:]
         factor = size[-1] / dy.shape[-1]
@@ -143,7 +151,8 @@ class KeyframeInterp(nn.Module):
             for n in range(key0.shape[0]):
                 pair = slice(n, n + 1)
                 back, ahead = warp_by(key0[pair], -dy[pair], -dx[pair]), warp_by(key1[pair], dy[pair], dx[pair])
-                out[pair] = midpoint_vote.voted_midpoint(key0[pair], key1[pair], back, ahead)
+                found = None if flows is None else flows[n]
+                out[pair] = midpoint_vote.voted_midpoint(key0[pair], key1[pair], back, ahead, found)
             return out
         back, ahead = warp_by(key0, -dy, -dx), warp_by(key1, dy, dx)
         if weight0 is None:

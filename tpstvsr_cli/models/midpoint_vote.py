@@ -16,6 +16,7 @@ Shapes: key0, key1 [N, C, sH, sW] and the block matching's two warps of them (ba
 import torch
 import torch.nn.functional as F
 
+from ..engine.stage_clock import timed
 from .dense_flow import dense_flow, warp_flow
 
 SIGMA = 4.0 / 255  # agreement scale: grey levels of 0..1 frames
@@ -29,25 +30,37 @@ def _agreement(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return torch.exp(-((d / SIGMA) ** 2)) + 1e-6  # never all zero: then the three count alike
 
 
-def voted_midpoint(key0: torch.Tensor, key1: torch.Tensor, back: torch.Tensor, ahead: torch.Tensor) -> torch.Tensor:
+def voted_midpoint(
+    key0: torch.Tensor,
+    key1: torch.Tensor,
+    back: torch.Tensor,
+    ahead: torch.Tensor,
+    flows: tuple[torch.Tensor, torch.Tensor] | None = None,
+) -> torch.Tensor:
     """The agreement-weighted midpoint of the block matching's warps (back, ahead) and two flow estimates, for
-    each pair of the batch (KeyframeInterp.warp_midpoint passes one pair at a time to bound memory)."""
-    with torch.no_grad():
-        forward, backward = dense_flow(key0, key1), dense_flow(key1, key0)
-    pairs = [
-        (back, ahead),
-        (warp_flow(key0, -0.5 * forward), warp_flow(key1, 0.5 * forward)),
-        (warp_flow(key0, 0.5 * backward), warp_flow(key1, -0.5 * backward)),
-    ]
-    total, weights = 0.0, 0.0
-    for a, b in pairs:
-        w = _agreement(a, b)
-        total, weights = total + w * 0.5 * (a + b), weights + w
-    return total / weights
+    each pair of the batch (KeyframeInterp.warp_midpoint passes one pair at a time to bound memory).
+
+    flows: (key0 -> key1, key1 -> key0) found already (the neighbour fusion's, on the key frames before it
+    refined them: the same motion); None finds them here."""
+    if flows is None:
+        with torch.no_grad():
+            flows = dense_flow(key0, key1), dense_flow(key1, key0)
+    forward, backward = flows
+    with timed("vote"):
+        pairs = [
+            (back, ahead),
+            (warp_flow(key0, -0.5 * forward), warp_flow(key1, 0.5 * forward)),
+            (warp_flow(key0, 0.5 * backward), warp_flow(key1, -0.5 * backward)),
+        ]
+        total, weights = 0.0, 0.0
+        for a, b in pairs:
+            w = _agreement(a, b)
+            total, weights = total + w * 0.5 * (a + b), weights + w
+        return total / weights
 
 
-def ops_per_midpoint(h: int, w: int, scale: int = 4) -> float:
+def ops_per_midpoint(h: int, w: int, scale: int = 4, own_flows: bool = True) -> float:
     """Estimated arithmetic per midpoint from h x w inputs: two DIS flows at the output's size (~1,000 operations
-    per pixel each, see neighbour_fusion.ops_per_key), four bicubic warps of 3 channels (~100 each) and three
-    agreements and the blend (~150)."""
-    return float(scale * scale * h * w * (2 * 1000 + 4 * 100 + 150))
+    per pixel each, see neighbour_fusion.ops_per_key; none when the fusion's are reused: own_flows False), four
+    bicubic warps of 3 channels (~100 each) and three agreements and the blend (~150)."""
+    return float(scale * scale * h * w * ((2 * 1000 if own_flows else 0) + 4 * 100 + 150))

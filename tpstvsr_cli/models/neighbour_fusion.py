@@ -17,25 +17,31 @@ averaged, and each neighbour's detail is checked against the key frame's own inp
    see 4 key frames each side).
 
 No parameters: it works on any weights. Gradients flow through the warps and the back-projection, not the
-flow. Measured on val crops in docs/design-keyframes.md (section 5).
+flow. The flow between each pair of key frames is found anew only every `flow_every` passes (and the first
+flows serve the in-between frames' vote too, through TPNet): refined frames show the same scene, and finding the flow
+again every pass was most of the fusion's time; refined frames do align a little better, so `default` finds it
+twice in its four passes (docs/design-keyframes.md, section 6). Measured on val crops in docs/design-keyframes.md
+(sections 5 and 6).
 
 Shapes: keys [B, K, 3, sH, sW] and their input frames [B, K, 3, H, W] (K >= 1); `targets` picks which key
-frames to refine (indices into K); the result is [B, len(targets), 3, sH, sW].
+frames to refine (indices into K); the result is [B, len(targets), 3, sH, sW]. Flows: {(i, j): [B, 2, sH, sW]}
+from key i to key j (dense_flow's convention), for every pair within reach (pair_flows makes them).
 """
 
 import torch
 import torch.nn as nn
 
+from ..engine.stage_clock import timed
 from .dense_flow import dense_flow, warp_flow
 from .profiles import resize_frames
 
 
 class NeighbourFusion(nn.Module):
-    def __init__(self, reach: int = 2, sigma: float = 5.0, steps: int = 3, passes: int = 1):
+    def __init__(self, reach: int = 2, sigma: float = 5.0, steps: int = 3, passes: int = 1, flow_every: int = 1):
         super().__init__()
-        if reach < 1 or passes < 1:
-            raise ValueError(f"reach and passes must be 1 or more, got {reach} and {passes}")
-        self.reach, self.steps, self.passes = reach, steps, passes
+        if reach < 1 or passes < 1 or flow_every < 1:
+            raise ValueError(f"reach, passes and flow_every must be 1 or more, got {reach}, {passes}, {flow_every}")
+        self.reach, self.steps, self.passes, self.flow_every = reach, steps, passes, flow_every
         self.sigma = sigma / 255.0  # given in 8-bit grey levels; frames are 0..1
 
     def neighbours(self, target: int, count: int) -> list[int]:
@@ -43,43 +49,69 @@ class NeighbourFusion(nn.Module):
         return [j for j in range(max(0, target - self.reach), min(count, target + self.reach + 1)) if j != target]
 
     def ops_per_key(self, h: int, w: int, scale: int = 4) -> float:
-        """Estimated arithmetic to refine one key frame from h x w inputs (no FLOP counter sees it), per pass.
+        """Estimated arithmetic to refine one key frame from h x w inputs (no FLOP counter sees it), all passes.
 
-        Per output pixel and neighbour: DIS ~1,000 operations (the MEDIUM preset stops at half size: 8x8 patches
-        every 3 pixels, 25 gradient steps of ~14 operations per patch pixel, densification, 5 variational
-        iterations, the pyramid above it), the bicubic warp of 3 channels ~100, its shrinking and weight ~100;
-        each back-projection step ~300 (shrink, difference, bicubic enlargement of 3 channels).
+        Per output pixel and neighbour, once per `flow_every` passes: DIS ~1,000 operations (the MEDIUM preset
+        stops at half size: 8x8 patches every 3 pixels, 25 gradient steps of ~14 operations per patch pixel,
+        densification, 5 variational iterations, the pyramid above it). Per pass and neighbour: the bicubic warp
+        of 3 channels ~100, its shrinking and weight ~100; per pass, each back-projection step ~300 (shrink,
+        difference, enlargement).
         """
         pixels = scale * scale * h * w
-        return float(self.passes * pixels * (2 * self.reach * 1200 + self.steps * 300))
+        per_pass = 2 * self.reach * 200 + self.steps * 300
+        flow_sets = -(-self.passes // self.flow_every)
+        return float(pixels * (flow_sets * 2 * self.reach * 1000 + self.passes * per_pass))
+
+    def pairs(self, count: int) -> list[tuple[int, int]]:
+        """The (key, neighbour) pairs the fusion of `count` key frames reads, each once."""
+        return [(t, j) for t in range(count) for j in self.neighbours(t, count)]
+
+    @torch.no_grad()
+    def pair_flows(self, keys: torch.Tensor, pairs: list[tuple[int, int]] | None = None) -> dict:
+        """{(i, j): flow from key i to key j} for keys [B, K, 3, sH, sW] (default: every pair the fusion reads)."""
+        pairs = self.pairs(keys.shape[1]) if pairs is None else pairs
+        return {(i, j): dense_flow(keys[:, i], keys[:, j]) for i, j in pairs}
 
     def forward(self, keys: torch.Tensor, inputs: torch.Tensor, targets: list[int]) -> torch.Tensor:
+        return self.refine(keys, inputs, targets)[0]
+
+    def refine(
+        self, keys: torch.Tensor, inputs: torch.Tensor, targets: list[int], flows: dict | None = None
+    ) -> tuple[torch.Tensor, dict]:
+        """(the refined targets, the first pass's flows between adjacent key frames): `flows` given are the
+        first pass's (pair_flows of keys). The first flows, found on the key frames as the network made them, served the
+        in-between frames' vote better on val crops than the last (docs/design-keyframes.md, section 6)."""
         if keys.dim() != 5 or inputs.dim() != 5 or keys.shape[:3] != inputs.shape[:3]:
             raise ValueError(
                 f"expected keys [B, K, 3, sH, sW] and inputs [B, K, 3, H, W], got "
                 f"{tuple(keys.shape)} and {tuple(inputs.shape)}"
             )
-        for _ in range(self.passes - 1):  # every key frame, as the next pass's neighbours
-            keys = self._refine_all(keys, inputs, range(keys.shape[1]))
-        return self._refine_all(keys, inputs, targets)
+        flows = self.pair_flows(keys) if flows is None else flows
+        first = {(i, j): f for (i, j), f in flows.items() if abs(i - j) == 1}
+        for done in range(self.passes):
+            if done and done % self.flow_every == 0:
+                flows = None  # the old set goes before the new one is found
+                flows = self.pair_flows(keys)
+            last = done == self.passes - 1  # earlier passes refine every key frame: the next pass's neighbours
+            with timed("fusion"):
+                keys = self._refine_all(keys, inputs, targets if last else range(keys.shape[1]), flows)
+        return keys, first
 
-    def _refine_all(self, keys: torch.Tensor, inputs: torch.Tensor, targets) -> torch.Tensor:
+    def _refine_all(self, keys: torch.Tensor, inputs: torch.Tensor, targets, flows: dict) -> torch.Tensor:
         """[B, len(targets), 3, sH, sW], written frame by frame (no list of frames and a stacked copy)."""
         out = keys.new_empty((keys.shape[0], len(targets), *keys.shape[2:]))
         for i, t in enumerate(targets):
-            out[:, i] = self._refine(keys, inputs, t)
+            out[:, i] = self._refine(keys, inputs, t, flows)
         return out
 
-    def _refine(self, keys: torch.Tensor, inputs: torch.Tensor, target: int) -> torch.Tensor:
+    def _refine(self, keys: torch.Tensor, inputs: torch.Tensor, target: int, flows: dict) -> torch.Tensor:
         """Key frame `target` [B, 3, sH, sW] fused with its neighbours and back-projected onto its input."""
         count = keys.shape[1]
         own, seen = keys[:, target], inputs[:, target]
         small, large = seen.shape[-2:], own.shape[-2:]
         fused, total = own, 1.0
         for j in self.neighbours(target, count):  # one at a time: a conversion's memory is planned per frame
-            with torch.no_grad():
-                flow = dense_flow(own, keys[:, j])
-            aligned = warp_flow(keys[:, j], flow)
+            aligned = warp_flow(keys[:, j], flows[target, j])
             error = (resize_frames(aligned, small) - seen).abs().mean(1, keepdim=True)
             weight = resize_frames(torch.exp(-((error / self.sigma) ** 2)), large).clamp(0, 1)
             fused, total = fused + weight * aligned, total + weight

@@ -63,6 +63,8 @@ class NetConfig:
     neighbour_sigma: float = 5.0
     neighbour_steps: int = 3
     neighbour_passes: int = 1
+    # ...with the flow between key frames found anew every this many passes (1: every pass)
+    neighbour_flow_every: int = 1
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -108,6 +110,7 @@ PRESETS: dict[str, NetConfig] = {
         keyframe_vote=True,
         neighbour_reach=2,
         neighbour_passes=4,
+        neighbour_flow_every=2,
         neighbour_sigma=4.0,
         kib_per_input_px=15.5,
     ),
@@ -154,7 +157,11 @@ def build_model(preset: str | NetConfig = "default") -> TPNet:
     neighbours = None
     if cfg.neighbour_reach > 0:
         neighbours = NeighbourFusion(
-            cfg.neighbour_reach, cfg.neighbour_sigma, cfg.neighbour_steps, cfg.neighbour_passes
+            cfg.neighbour_reach,
+            cfg.neighbour_sigma,
+            cfg.neighbour_steps,
+            cfg.neighbour_passes,
+            cfg.neighbour_flow_every,
         )
     return TPNet(
         TPSRM(cfg.tp_channels, cfg.tp_blocks, motion=motion),

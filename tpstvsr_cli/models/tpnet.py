@@ -12,6 +12,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..engine.stage_clock import timed
 from .fsm import FSM
 from .key_fusion import KeyFusion
 from .keyframe_interp import KeyframeInterp, warp_neighbour
@@ -62,7 +63,8 @@ class TPNet(nn.Module):
             clip = F.pad(clip.reshape(b * t, 3, h, w), (0, pw, 0, ph), mode="replicate").reshape(
                 b, t, 3, h + ph, w + pw
             )
-        inter = self.tpsrm(clip)
+        with timed("convolutions"):
+            inter = self.tpsrm(clip)
         if upto == "rm" and self.interp is not None:
             return self._from_keyframes(clip, inter, outputs, frames_per_pass)[..., : 4 * h, : 4 * w]
         if outputs is not None:
@@ -76,10 +78,11 @@ class TPNet(nn.Module):
         """FSM (and RM unless upto='fsm') over [N, 3, 2H, W] frames, frames_per_pass at a time."""
         step = frames.shape[0] if frames_per_pass is None else frames_per_pass
         outs = []
-        for i in range(0, frames.shape[0], step):
-            sr = self.fsm(frames[i : i + step])
-            outs.append(self.rm(sr) if upto == "rm" else sr)
-        return torch.cat(outs, dim=0)
+        with timed("convolutions"):
+            for i in range(0, frames.shape[0], step):
+                sr = self.fsm(frames[i : i + step])
+                outs.append(self.rm(sr) if upto == "rm" else sr)
+            return torch.cat(outs, dim=0)
 
     # Parameters that start at zero (an untrained module changes nothing): weights files without them still load.
     zero_start_prefixes = ("fusion.", "blend.")
@@ -88,7 +91,11 @@ class TPNet(nn.Module):
         self, clip: torch.Tensor, inter: torch.Tensor, outputs: slice | None, frames_per_pass: int | None
     ) -> torch.Tensor:
         """The selected outputs: key frames 2k through FSM and RM (plus KeyFusion's multi-frame residual), frames
-        2k+1 warped from keys k and k+1."""
+        2k+1 warped from keys k and k+1.
+
+        Only the learnt layers may run in half precision (autocast or half weights): the parameter-free rest
+        (motion, flow, fusion weights in grey levels, back-projection, warps) runs in float32 on float32 frames,
+        where bf16's 8 bits of mantissa cost 1.9 dB (issue 19)."""
         b, t = clip.shape[:2]
         wanted = list(range(2 * t - 1)[outputs] if outputs is not None else range(2 * t - 1))
         keys = sorted({j // 2 for j in wanted} | {j // 2 + 1 for j in wanted if j % 2})
@@ -97,16 +104,25 @@ class TPNet(nn.Module):
             keys = list(range(max(0, keys[0] - self.neighbours.reach), min(t, keys[-1] + self.neighbours.reach + 1)))
         sr = self._per_frame(inter[:, [2 * k for k in keys]].flatten(0, 1), "rm", frames_per_pass)
         sr = sr.reshape(b, len(keys), *sr.shape[1:])
+        with torch.autocast(clip.device.type, enabled=False):
+            return self._parameter_free(clip.float(), sr.float(), keys, used, wanted)
+
+    def _parameter_free(self, clip: torch.Tensor, sr: torch.Tensor, keys: list, used: list, wanted: list):
+        """Fusion and in-between frames from the super-resolved key frames sr [B, len(keys), 3, sH, sW]."""
+        b, t = clip.shape[:2]
         mid_pairs = [j // 2 for j in wanted if j % 2]
         pairs = set(mid_pairs)
         if self.fusion is not None:
             pairs |= {k - 1 for k in keys if k > 0} | {k for k in keys if k < t - 1}
         motion = self._pair_motion(clip, sorted(pairs))
         if self.fusion is not None:
-            sr = sr + self._fusion_residual(clip, keys, motion, sr.flatten(0, 1)).reshape(sr.shape)
+            residual = self._fusion_residual(clip, keys, motion, sr.flatten(0, 1).to(self._dtype()))
+            sr = sr + residual.float().reshape(sr.shape)
         at = {k: i for i, k in enumerate(keys)}
-        if self.neighbours is not None:
-            sr = self.neighbours(sr, clip[:, keys], [at[k] for k in used])
+        if self.neighbours is not None:  # the fusion's first flows serve the vote too
+            sr, flows = self.neighbours.refine(sr, clip[:, keys], [at[k] for k in used])
+            vote_flows = {(k, j): flows.get((at[k], at[j])) for p in mid_pairs for k, j in ((p, p + 1), (p + 1, p))}
+            del flows
             at = {k: i for i, k in enumerate(used)}
         mids = {}
         if mid_pairs:
@@ -118,10 +134,24 @@ class TPNet(nn.Module):
             if self.blend is not None:
                 in0 = clip[:, mid_pairs].transpose(0, 1).flatten(0, 1)
                 in1 = clip[:, [k + 1 for k in mid_pairs]].transpose(0, 1).flatten(0, 1)
-                weight0 = self.blend(in0, in1, dy, dx)
-            made = self.interp.warp_midpoint(first, second, dy, dx, weight0).reshape(len(mid_pairs), b, *sr.shape[2:])
+                half = self._dtype()
+                weight0 = self.blend(in0.to(half), in1.to(half), dy.to(half), dx.to(half)).float()
+            pair_flows = None
+            if self.neighbours is not None:  # pair-major as dy: pair i of batch item n is row i * b + n
+                pair_flows = [
+                    (vote_flows[k, k + 1][n : n + 1], vote_flows[k + 1, k][n : n + 1])
+                    for k in mid_pairs
+                    for n in range(b)
+                ]
+            made = self.interp.warp_midpoint(first, second, dy, dx, weight0, pair_flows)
+            made = made.reshape(len(mid_pairs), b, *sr.shape[2:])
             mids = {k: made[i] for i, k in enumerate(mid_pairs)}
         return torch.stack([sr[:, at[j // 2]] if j % 2 == 0 else mids[j // 2] for j in wanted], dim=1)
+
+    def _dtype(self) -> torch.dtype:
+        """The learnt layers' dtype (half when a GPU cast the weights), for the small learnt modules of this path."""
+        params = next(self.parameters(), None)
+        return torch.float32 if params is None else params.dtype
 
     def _pair_motion(self, clip: torch.Tensor, pairs: list[int]) -> dict:
         """{k: (dy, dx)} midpoint motion between input frames k and k+1, each [B, 1, 2H, 2W]."""
@@ -143,4 +173,4 @@ class TPNet(nn.Module):
             prev = warp_neighbour(clip[:, k - 1], *motion[k - 1], -1) if k > 0 else own
             nxt = warp_neighbour(clip[:, k + 1], *motion[k], 1) if k < t - 1 else own
             stacks.append(torch.cat([prev, own, nxt], dim=1))
-        return self.fusion(torch.stack(stacks, dim=1).flatten(0, 1), sr)
+        return self.fusion(torch.stack(stacks, dim=1).flatten(0, 1).to(sr.dtype), sr)
