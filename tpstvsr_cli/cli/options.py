@@ -49,11 +49,24 @@ Tile = Annotated[
 ]
 TileOverlap = Annotated[int, typer.Option("--tile-overlap", help="Input pixels shared by neighbouring tiles.")]
 Ensemble = Annotated[
-    int,
+    int | None,
     typer.Option(
         "--ensemble",
+        show_default=False,
         help="Average 1, 2 or 8 transposed/flipped network passes: 2 lets the temporal profiles follow horizontal "
-        "motion too (better in-between frames, 2x the time).",
+        "motion too (better in-between frames, 2x the time). Default: 1, or 2 with --quality best.",
+    ),
+]
+Quality = Annotated[
+    str,
+    typer.Option(
+        "--quality",
+        metavar="fast|balanced|best",
+        help="How much work the network does per frame, with the same weights. fast: without the neighbour fusion "
+        "and midpoint vote (no optical flow: key frames not fused with their super-resolved neighbours, "
+        "in-between frames warped by block matching alone); "
+        "balanced: the network as trained; best: balanced plus --ensemble 2 (a second, transposed pass) unless "
+        "--ensemble is given. A network without fusion or vote runs fast as balanced. Speeds and scores: README.",
     ),
 ]
 MaxMemory = Annotated[

@@ -31,6 +31,7 @@ from ..media.check import check_output_settings
 from ..media.endpoints import Source, check_output, is_video_path, open_source
 from ..media.streams import plan_streams
 from ..models.loading import get_model
+from ..models.quality import DEFAULT_QUALITY, apply_quality
 from .lock import writer_lock
 from .network_stage import SegmentEnd, SegmentStart, frame_maker, planned_outputs
 from .pipeline import run_pipeline
@@ -151,6 +152,9 @@ def _work_settings(
         "span": list(source.span),  # the piece converted (--start, --duration), on frames (a list, as in JSON)
         "size_factor": settings.size_factor,
         "rate_factor": settings.rate_factor,
+        # --quality changes no weight, so the model's digest misses it. Left out at the default, so that work
+        # folders made before --quality existed (all balanced) still resume.
+        **({"quality": settings.quality} if settings.quality != DEFAULT_QUALITY else {}),
     }
 
 
@@ -245,6 +249,9 @@ def plan_conversion(
     if model is None:
         phase("loading the network")
         model = get_model(weights=weights, device=compute.device, dtype=compute.weights_dtype)[0]
+    model, note = apply_quality(model, settings.quality)  # a copy where it differs: the caller's stays as it was
+    if note:
+        run.warn(note)
     work = WorkDir.open(
         output,
         _work_settings(input, source, settings, compute, model, output),

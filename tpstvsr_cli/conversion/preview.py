@@ -109,6 +109,7 @@ def preview(
     from ..engine.stream import context_frames, make_runner
     from ..engine.tensors import tensor_to_frames
     from ..models.loading import get_model
+    from ..models.quality import apply_quality
 
     input, output = Path(input), Path(output)
     settings, run = split_options(settings, options)
@@ -124,6 +125,9 @@ def preview(
     started = time.perf_counter()
     if model is None:
         model = get_model(weights=weights, device=compute.device, dtype=compute.weights_dtype)[0]
+    model, note = apply_quality(model, settings.quality)
+    if note:
+        run.warn(note)
     frames, j, source = _pair_with_context(input, settings, at, context_frames(model, settings.inference.overlap))
     runner = make_runner(model, settings.inference, compute.device, compute.precision, run.warn)
     key, mid = tensor_to_frames(runner(frames, slice(2 * j, 2 * j + 2)))

@@ -10,6 +10,7 @@ from ..engine.options import InferenceOptions
 from ..errors import TpstvsrError
 from ..media.timecode import parse_time
 from ..media.writer import EncoderOptions
+from ..models.quality import DEFAULT_QUALITY, check_quality, quality_ensemble
 from .progress import ConversionProgress
 from .scene_cuts import DEFAULT_THRESHOLD
 
@@ -30,8 +31,10 @@ class ConversionSettings:
     scale: int | None = None  # output size: 2, 3 or 4 times the input's (None: 4, or 1 with keep_size)
     keep_rate: bool = False  # space only: the input's frame rate (the network's key frames alone)
     keep_size: bool = False  # time only: the input's size (no network: motion-compensated midpoints)
+    quality: str = DEFAULT_QUALITY  # fast, balanced or best (models/quality.py); its ensemble is in `inference`
 
     def __post_init__(self) -> None:
+        check_quality(self.quality)
         self._check_range()
         self._check_mode()
         if self.encoder.crf is not None and self.encoder.crf < 0:
@@ -93,6 +96,11 @@ _ALIASES = {"segment": "segment_frames"}  # the keyword upscale() has always tak
 def split_options(settings: ConversionSettings | None, options: dict) -> tuple[ConversionSettings, RunOptions]:
     """Keywords (any field of ConversionSettings, InferenceOptions or RunOptions) over `settings`, checked."""
     options = {_ALIASES.get(k, k): v for k, v in options.items()}
+    # No ensemble given (None, or left out, and no `inference`) beside a quality: the quality's (best: 2).
+    if options.get("ensemble") is None and "quality" in options and "inference" not in options:
+        options["ensemble"] = quality_ensemble(options["quality"])
+    elif "ensemble" in options and options["ensemble"] is None:
+        del options["ensemble"]
     run = RunOptions(**{k: options.pop(k) for k in list(options) if k in _RUN})
     inference = {k: options.pop(k) for k in list(options) if k in _INFERENCE}
     settings = settings or ConversionSettings()

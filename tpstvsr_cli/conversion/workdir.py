@@ -89,7 +89,11 @@ class WorkDir:
                 return work
             if (resume and not overwrite) or shared:
                 old = state.get("settings", {})
-                diff = ", ".join(f"{k}: {old.get(k)!r} -> {v!r}" for k, v in settings.items() if old.get(k) != v)
+                # both sides' keys: a setting recorded only when not at its default (quality) may be on either
+                keys = {**old, **settings}
+                diff = ", ".join(
+                    f"{k}: {old.get(k)!r} -> {settings.get(k)!r}" for k in keys if old.get(k) != settings.get(k)
+                )
                 raise ResumeMismatch(
                     f"the unfinished work in {path} was started with other settings ({diff or 'unreadable'}); "
                     "use the same settings, or --overwrite to start again"
