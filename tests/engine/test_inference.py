@@ -141,5 +141,4 @@ def test_bf16_runs_on_cpu_close_to_fp32(mixing_net):
     frames = moving_frames(3, 16, 16)
     fp32 = np.stack(list(upscale_frames(mixing_net, frames)))
     bf16 = np.stack(list(upscale_frames(mixing_net, frames, precision="bf16")))
-    assert resolve_precision("auto", torch.device("cpu")) == torch.float32
     assert mad(fp32, bf16) < 8  # bf16 keeps 8 bits of mantissa: close, not equal

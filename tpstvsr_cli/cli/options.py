@@ -26,7 +26,12 @@ NetPreset = Annotated[
 ]
 Device = Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N.")]
 Precision = Annotated[
-    str, typer.Option("--precision", help="auto (fp16/bf16 on a GPU, fp32 on the CPU), fp32, fp16 or bf16.")
+    str,
+    typer.Option(
+        "--precision",
+        help="auto (fp16/bf16 on a GPU; on the CPU bf16 convolutions where it has bf16 instructions, "
+        "else fp32), fp32, fp16 or bf16.",
+    ),
 ]
 Chunk = Annotated[
     int, typer.Option("--chunk", help="Input frames whose outputs each network pass supplies (2 or more).")

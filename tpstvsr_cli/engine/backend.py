@@ -26,7 +26,9 @@ class TorchBackend:
         self.frames_per_pass, self.ensemble = frames_per_pass, ensemble
         params = next(model.parameters(), None)
         self.param_dtype = params.dtype if params is not None else torch.float32
-        self.input_dtype = self.param_dtype if dtype == torch.float32 else dtype
+        # The frames go in as the weights are: float32 under autocast (which runs only the convolutions in half
+        # precision; the network's parameter-free arithmetic stays float32), half where a GPU cast the weights.
+        self.input_dtype = self.param_dtype
         self.pad_multiple = int(getattr(model, "pad_multiple", 1))
 
     def __call__(self, clip: torch.Tensor, keep: slice) -> torch.Tensor:

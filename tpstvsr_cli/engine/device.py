@@ -46,11 +46,13 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
 
 
 def resolve_precision(precision: str, device: torch.device) -> torch.dtype:
-    """'auto' is fp16 on a GPU (bf16 where supported) and fp32 on the CPU, where half precision is slower."""
+    """'auto' is fp16 on a GPU (bf16 where supported); on the CPU bf16 where it has bf16 instructions (oneDNN
+    then runs the convolutions in bf16, all else stays float32: docs/converter.md has the speed and val dB),
+    else fp32, as emulated half precision is slower."""
     name = str(precision).strip().lower()
     if name == "auto":
         if device.type != "cuda":
-            return torch.float32
+            return torch.bfloat16 if cpu_runs_bf16() else torch.float32
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     if name not in PRECISIONS:
         raise TpstvsrError(f"unknown precision {precision!r} (use auto, fp32, fp16 or bf16)")

@@ -38,11 +38,17 @@ def from_horizontal_profiles(profiles: torch.Tensor, batch: int) -> torch.Tensor
 
 
 def resize_frames(frames: torch.Tensor, size: tuple[int, int], antialias: bool = True) -> torch.Tensor:
-    """Bicubic resize of [..., C, H, W] to (h, w); antialiased when shrinking (the data's degradation)."""
+    """Bicubic resize of [..., C, H, W] to (h, w); antialiased when shrinking (the data's degradation).
+
+    Half-precision frames are resized in float32 (torch's CPU antialiased kernels have no half version) and
+    come back in their own dtype."""
     lead = frames.shape[:-3]
     flat = frames.reshape(-1, *frames.shape[-3:])
-    out = F.interpolate(flat, size=size, mode="bicubic", align_corners=False, antialias=antialias)
-    return out.reshape(*lead, *out.shape[-3:])
+    half = flat.dtype in (torch.float16, torch.bfloat16)
+    out = F.interpolate(
+        flat.float() if half else flat, size=size, mode="bicubic", align_corners=False, antialias=antialias
+    )
+    return out.reshape(*lead, *out.shape[-3:]).to(frames.dtype)
 
 
 def interleave(frames: torch.Tensor, mids: torch.Tensor) -> torch.Tensor:
