@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Scores release weights on the validation data as issue 2's bar asks, plus the held-out VFI triplets.
-# Usage: [ENSEMBLE=2] scripts/eval_release.sh [WEIGHTS] [OUT_DIR]   (tables on stdout, JSON in OUT_DIR)
+# Usage: [QUALITY=fast|balanced|best] [ENSEMBLE=2] scripts/eval_release.sh [WEIGHTS] [OUT_DIR]
+# (tables on stdout, JSON in OUT_DIR; ENSEMBLE unset: the quality's, 2 for best, else 1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 W=${1:-weights/tpstvsr-default.safetensors}
 OUT=${2:-runs/eval}
-E="--ensemble ${ENSEMBLE:-1}"
+E="--quality ${QUALITY:-balanced}${ENSEMBLE:+ --ensemble $ENSEMBLE}"
 VAL=${VAL:-../shared/data/val}
 mkdir -p "$OUT"
 export GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736

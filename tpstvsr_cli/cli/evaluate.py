@@ -6,7 +6,19 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from .options import Chunk, Device, Ensemble, MaxMemory, NetPreset, Overlap, Precision, Tile, Weights, memory_cap
+from .options import (
+    Chunk,
+    Device,
+    Ensemble,
+    MaxMemory,
+    NetPreset,
+    Overlap,
+    Precision,
+    Quality,
+    Tile,
+    Weights,
+    memory_cap,
+)
 from .root import app
 
 
@@ -31,10 +43,11 @@ def eval_command(
     ] = None,
     device: Device = "auto",
     precision: Precision = "auto",
+    quality: Quality = "balanced",
     chunk: Chunk = 8,
     overlap: Overlap = 2,
     tile: Tile = None,
-    ensemble: Ensemble = 1,
+    ensemble: Ensemble = None,
     max_memory: MaxMemory = None,
     json: Annotated[bool, typer.Option("--json", help="Print the results as JSON instead of a table.")] = False,
     no_ffmpeg: Annotated[
@@ -60,6 +73,7 @@ def eval_command(
         max_frames=max_frames,
         device=device,
         precision=precision,
+        quality=quality,
         chunk=chunk,
         overlap=overlap,
         tile=tile,

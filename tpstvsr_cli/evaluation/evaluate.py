@@ -17,6 +17,7 @@ import torch
 from ..engine import InferenceOptions, resolve_compute, upscale_frames
 from ..errors import TpstvsrError
 from ..models.loading import get_model
+from ..models.quality import DEFAULT_QUALITY, apply_quality, check_quality, quality_ensemble
 from .baselines import bicubic_blend
 from .ffmpeg_baseline import lanczos_minterpolate
 from .metrics import score_frame
@@ -190,6 +191,7 @@ def evaluate(
     preset: str | None = None,
     device: str = "auto",
     precision: str = "auto",
+    quality: str = DEFAULT_QUALITY,
     use_ffmpeg: bool = True,
     log: Callable[[str], None] | None = None,
     **options,
@@ -197,9 +199,10 @@ def evaluate(
     """Score the model (weights file, default weights, or a random `preset`) and the baselines on each sequence.
 
     `options`: Selection fields (center_crop, gt_scale, max_frames) and InferenceOptions fields (chunk, overlap,
-    tile, ensemble, max_memory), checked before any work."""
+    tile, ensemble, max_memory; ensemble None or left out: the quality's), checked before any work."""
     if not sequences:
         raise TpstvsrError("no sequences given")
+    options["ensemble"] = quality_ensemble(check_quality(quality), options.get("ensemble"))
     selection = Selection(**{k: options.pop(k) for k in ("center_crop", "gt_scale", "max_frames") if k in options})
     inference = InferenceOptions(**options)
     log = log or (lambda _msg: None)
@@ -207,6 +210,9 @@ def evaluate(
     if compute.note:
         log(f"warning: {compute.note}")
     model, label = _load(weights, preset)
+    model, note = apply_quality(model, quality)  # the same network upscale runs at this --quality
+    if note:
+        log(f"warning: {note}")
     run = _Run(model, inference, compute.device, compute.precision, use_ffmpeg, log)
     results = [_score_sequence(run, path, selection, first=i == 0) for i, path in enumerate(sequences)]
     overall = {m: mean_scores([r.scores[m] for r in results]) for m in results[0].scores}
@@ -215,6 +221,7 @@ def evaluate(
         "preset": preset,
         "device": str(compute.device),
         "precision": compute.precision,
+        "quality": quality,
         "chunk": inference.chunk,
         "overlap": inference.overlap,
         "tile": inference.tile,
