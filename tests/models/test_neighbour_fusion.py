@@ -106,8 +106,8 @@ def test_flows_between_key_frames_are_found_once_per_flow_every_passes(monkeypat
     import tpstvsr_cli.models.neighbour_fusion as fusion_module
 
     calls = []
-    real = fusion_module.dense_flow
-    monkeypatch.setattr(fusion_module, "dense_flow", lambda a, b: calls.append(1) or real(a, b))
+    real = fusion_module.flow_between
+    monkeypatch.setattr(fusion_module, "flow_between", lambda *args: calls.append(1) or real(*args))
     monkeypatch.setattr(vote_module, "dense_flow", lambda a, b: pytest.fail("the vote found its own flow"))
     torch.manual_seed(3)
     preset = dataclasses.replace(PRESETS["tiny"], neighbour_passes=4, neighbour_flow_every=flow_every, blend_channels=0)

@@ -21,15 +21,27 @@ from .motion import warp_by
 PRESET = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM
 # DIS refuses frames under 12 pixels on both sides; smaller frames are edge-padded to this and the flow cropped.
 MIN_SIDE = 16
-# cv2.remap's channel limit: wider tensors are warped by torch.
-REMAP_MAX_CHANNELS = 4
 
 
-def _grey_u8(frames: torch.Tensor) -> np.ndarray:
-    """[N, 3, H, W] RGB 0..1 -> [N, H, W] uint8 luma (BT.601 weights, as the matching needs no exact colour)."""
+def grey_u8(frames: torch.Tensor) -> np.ndarray:
+    """[N, 3, H, W] RGB 0..1 -> [N, H, W] uint8 luma (BT.601 weights, as the matching needs no exact colour),
+    edge-padded to DIS's least size."""
     weights = torch.tensor([0.299, 0.587, 0.114], dtype=torch.float32, device=frames.device).view(1, 3, 1, 1)
     luma = (frames.detach().float() * weights).sum(1).clamp(0, 1).mul(255).round()
-    return luma.to(device="cpu", dtype=torch.uint8).numpy()
+    grey = luma.to(device="cpu", dtype=torch.uint8).numpy()
+    h, w = grey.shape[-2:]
+    return np.pad(grey, ((0, 0), (0, max(0, MIN_SIDE - h)), (0, max(0, MIN_SIDE - w))), mode="edge")
+
+
+def flow_between(grey_a: np.ndarray, grey_b: np.ndarray, size: tuple[int, int], device) -> torch.Tensor:
+    """Flow [N, 2, H, W] float32 between frames given by grey_u8 (so a frame read by several pairs is made
+    grey once), cropped to `size` (H, W), on `device`."""
+    with timed("flow"):
+        cv2.setNumThreads(max(1, torch.get_num_threads()))
+        dis = cv2.DISOpticalFlow_create(PRESET)
+        h, w = size
+        flows = np.stack([dis.calc(x, y, None) for x, y in zip(grey_a, grey_b)])[:, :h, :w]  # [N, H, W, 2]
+        return torch.from_numpy(np.ascontiguousarray(flows)).permute(0, 3, 1, 2).to(device)
 
 
 def dense_flow(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -39,13 +51,7 @@ def dense_flow(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
             f"expected two frame batches [N, 3, H, W] of one shape, got {tuple(a.shape)}, {tuple(b.shape)}"
         )
     with timed("flow"):
-        cv2.setNumThreads(max(1, torch.get_num_threads()))
-        dis = cv2.DISOpticalFlow_create(PRESET)
-        h, w = a.shape[-2:]
-        pad = ((0, 0), (0, max(0, MIN_SIDE - h)), (0, max(0, MIN_SIDE - w)))
-        grey_a, grey_b = (np.pad(_grey_u8(x), pad, mode="edge") for x in (a, b))
-        flows = np.stack([dis.calc(x, y, None) for x, y in zip(grey_a, grey_b)])[:, :h, :w]  # [N, H, W, 2]
-        return torch.from_numpy(np.ascontiguousarray(flows)).permute(0, 3, 1, 2).to(a.device)
+        return flow_between(grey_u8(a), grey_u8(b), a.shape[-2:], a.device)
 
 
 def warp_flow(frames: torch.Tensor, flow: torch.Tensor, mode: str = "bicubic") -> torch.Tensor:
@@ -56,7 +62,7 @@ def warp_flow(frames: torch.Tensor, flow: torch.Tensor, mode: str = "bicubic") -
     6x faster on 2 threads and exact for any thread count (tests/models/test_dense_flow.py).
     """
     wants_grad = torch.is_grad_enabled() and (frames.requires_grad or flow.requires_grad)
-    if frames.device.type != "cpu" or wants_grad or frames.shape[1] > REMAP_MAX_CHANNELS:
+    if frames.device.type != "cpu" or wants_grad:
         return warp_by(frames, flow[:, 1:2].to(frames.dtype), flow[:, 0:1].to(frames.dtype), mode)
     return _remap(frames, flow, cv2.INTER_CUBIC if mode == "bicubic" else cv2.INTER_LINEAR)
 
@@ -64,18 +70,12 @@ def warp_flow(frames: torch.Tensor, flow: torch.Tensor, mode: str = "bicubic") -
 def _remap(frames: torch.Tensor, flow: torch.Tensor, interpolation: int) -> torch.Tensor:
     n, c, h, w = frames.shape
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-    src = frames.detach().float().permute(0, 2, 3, 1).numpy()  # [N, H, W, C] views, no copy for NHWC-able input
+    src = frames.detach().float().contiguous().numpy()
     moves = flow.detach().float().numpy()
-    out = np.empty((n, h, w, c), np.float32)
+    out = np.empty((n, c, h, w), np.float32)
     cv2.setNumThreads(max(1, torch.get_num_threads()))
     for i in range(n):
-        # remap reads its source row by row: a contiguous HWC copy per frame is cheaper than strided reads
-        warped = cv2.remap(
-            np.ascontiguousarray(src[i]),
-            xs + moves[i, 0],
-            ys + moves[i, 1],
-            interpolation,
-            borderMode=cv2.BORDER_REPLICATE,
-        )
-        out[i] = warped.reshape(h, w, c)  # remap drops a single channel's axis
-    return torch.from_numpy(out).permute(0, 3, 1, 2).contiguous().to(frames.dtype)
+        map_x, map_y = xs + moves[i, 0], ys + moves[i, 1]
+        for ch in range(c):  # one plane at a time, straight into the NCHW output: no layout copies
+            cv2.remap(src[i, ch], map_x, map_y, interpolation, dst=out[i, ch], borderMode=cv2.BORDER_REPLICATE)
+    return torch.from_numpy(out).to(frames.dtype)

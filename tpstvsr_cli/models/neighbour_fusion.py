@@ -32,7 +32,7 @@ import torch
 import torch.nn as nn
 
 from ..engine.stage_clock import timed
-from .dense_flow import dense_flow, warp_flow
+from .dense_flow import flow_between, grey_u8, warp_flow
 from .profiles import resize_frames
 
 
@@ -70,7 +70,10 @@ class NeighbourFusion(nn.Module):
     def pair_flows(self, keys: torch.Tensor, pairs: list[tuple[int, int]] | None = None) -> dict:
         """{(i, j): flow from key i to key j} for keys [B, K, 3, sH, sW] (default: every pair the fusion reads)."""
         pairs = self.pairs(keys.shape[1]) if pairs is None else pairs
-        return {(i, j): dense_flow(keys[:, i], keys[:, j]) for i, j in pairs}
+        with timed("flow"):
+            greys = {k: grey_u8(keys[:, k]) for k in sorted({k for pair in pairs for k in pair})}
+            size = keys.shape[-2:]
+            return {(i, j): flow_between(greys[i], greys[j], size, keys.device) for i, j in pairs}
 
     def forward(self, keys: torch.Tensor, inputs: torch.Tensor, targets: list[int]) -> torch.Tensor:
         return self.refine(keys, inputs, targets)[0]
@@ -114,8 +117,10 @@ class NeighbourFusion(nn.Module):
             aligned = warp_flow(keys[:, j], flows[target, j])
             error = (resize_frames(aligned, small) - seen).abs().mean(1, keepdim=True)
             weight = resize_frames(torch.exp(-((error / self.sigma) ** 2)), large).clamp(0, 1)
-            fused, total = fused + weight * aligned, total + weight
+            fused, total = torch.addcmul(fused, weight, aligned), total + weight
         fused = fused / total
+        grad = torch.is_grad_enabled()  # in place only where autograd needs no copy
         for _ in range(self.steps):
-            fused = fused + resize_frames(seen - resize_frames(fused, small), large)
+            correction = resize_frames(seen - resize_frames(fused, small), large)
+            fused = fused + correction if grad else fused.add_(correction)
         return fused
