@@ -18,7 +18,9 @@ from tpstvsr_cli.evaluation.bench_table import bench_report, bench_table
 
 def test_bench_reports_every_stage():
     steps = []
-    result = bench(sizes="32x24", frames=3, preset="tiny", device="cpu", reference=True, progress=steps.append)
+    result = bench(
+        sizes="32x24", frames=3, preset="tiny", device="cpu", precision="fp32", reference=True, progress=steps.append
+    )
     machine, (row,) = result["machine"], result["rows"]
     assert machine["preset"] == "tiny" and machine["parameters"] > 1000 and machine["precision"] == "float32"
     assert "random weights" in machine["weights"] and machine["torch"] and machine["threads"] >= 1
@@ -34,7 +36,7 @@ def test_bench_reports_every_stage():
     assert row["ffmpeg_reference_fps"] > 0 and row["peak_host_mib"] > 0 and row["peak_gpu_mib"] is None
     assert row["gflop_per_frame"] > 0
     assert bench_table(result).row_count == len(PARTS) + 5  # fps, ffmpeg, frames, GFLOP, host memory
-    for words in ("loading the network", "32x24 (1/1): making a 3-frame test clip", "32x24: network on 3 frames"):
+    for words in ("loading the network", "32x24 (1/1): making a 3-frame test clip", "32x24: network alone on 3 frames"):
         assert any(words in step for step in steps), steps  # which size, which stage, as it happens
 
 

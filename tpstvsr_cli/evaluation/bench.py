@@ -1,7 +1,7 @@
 """`tpstvsr bench`: where a second of conversion goes on this machine, in seconds per output frame.
 
-For each clip (synthetic testsrc2 at --sizes, or --input): decode, the network (split into its stages by
-engine/stage_clock.py) and encode are timed alone on the same frames, then the whole threaded converter end to end.
+For each clip (synthetic testsrc2 at --sizes, or --input): the whole threaded converter end to end, and decode,
+the network (split into its stages by engine/stage_clock.py) and encode each timed alone on the same frames.
 Every time is divided by the same count, the 2N-1 frames the network makes from N input frames, so that decode +
 network + encode add up and compare with end to end (which overlaps them on three threads; a video's last frame
 is a free copy and not counted). fps = output frames per second; decode's fps alone counts input frames.
@@ -89,8 +89,6 @@ def _decode(clip: Path, info, limit: int | None) -> tuple[list, float]:
 def _network(model, frames: list, dev: torch.device, precision: str, options: InferenceOptions) -> tuple:
     """(outputs, wall seconds, {stage: seconds} with "other" the rest). On a GPU the stages are launch times
     (the marks do not synchronise): there only the total is exact."""
-    if dev.type == "cuda":
-        torch.cuda.reset_peak_memory_stats(dev)
     with StageClock() as clock:
         start = time.perf_counter()
         outputs = list(upscale_frames(model, frames, options=options, device=dev, precision=precision))
@@ -123,27 +121,31 @@ def bench_clip(
     frames_limit: int | None = None,
     say: Callable[[str], None] = lambda text: None,
 ) -> BenchRow:
-    """One clip's row. `model` is the network as loaded: the quality is applied here, as a conversion does."""
+    """One clip's row. `model` is the network as loaded: the quality is applied here, as a conversion does.
+    End to end runs before the network alone: any one-off cost the short warm-up left falls on end to end,
+    never making it look faster than the network it contains (issue 9 saw that the other way round)."""
     info = probe(clip)
     w, h = info.width, info.height
+    if dev.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(dev)
     say(f"{w}x{h}: decoding")
     frames, decode_s = _decode(clip, info, frames_limit)
     out_px, n_out = 16 * w * h, 2 * len(frames) - 1
     net, _note = apply_quality(model, quality)
     say(f"{w}x{h}: warming up the network on {WARM_UP_FRAMES} frames")
     list(upscale_frames(net, frames[:WARM_UP_FRAMES], options=options, device=dev, precision=precision))
-    say(f"{w}x{h}: network on {len(frames)} frames ({n_out} output frames at {4 * w}x{4 * h})")
-    outputs, network_s, stages = _network(net, frames, dev, precision, options)
     with tempfile.TemporaryDirectory() as tmp:
-        say(f"{w}x{h}: encoding")
-        encode_s = _encode(outputs, info, Path(tmp))
-        del outputs
         clip_in = cut_clip(clip, info.frames_estimate, frames_limit, Path(tmp))
         say(f"{w}x{h}: end to end (decode, network and encode on three threads)")
         settings = ConversionSettings(inference=options, device=str(dev), precision=precision, quality=quality)
         with PeakRss() as rss:
             result = upscale(clip_in, Path(tmp) / "e2e.mp4", settings, model=model, quiet=True)
         end_to_end_s = result.seconds * n_out / max(result.frames_out - 1, 1)  # the held last frame is free
+        say(f"{w}x{h}: network alone on {len(frames)} frames ({n_out} output frames at {4 * w}x{4 * h})")
+        outputs, network_s, stages = _network(net, frames, dev, precision, options)
+        say(f"{w}x{h}: encoding")
+        encode_s = _encode(outputs, info, Path(tmp))
+        del outputs
         if reference:
             say(f"{w}x{h}: ffmpeg reference (lanczos + minterpolate)")
         ref = ffmpeg_reference(clip_in, w, h, info.frame_rate) if reference else None
