@@ -35,7 +35,7 @@ from ..models.quality import DEFAULT_QUALITY, apply_quality
 from .lock import writer_lock
 from .network_stage import SegmentEnd, SegmentStart, frame_maker, planned_outputs
 from .pipeline import run_pipeline
-from .plan import FramePlan, find_cuts_and_count, plan_frames
+from .plan import FramePlan, find_cuts_and_count, pass_ends, plan_frames
 from .progress import progress_bar
 from .settings import ConversionSettings, RunOptions, split_options
 from .sinks import FolderFrames, VideoSegments
@@ -365,11 +365,19 @@ def _straight_run(conversion: Conversion, bar, task, still_ours) -> tuple[int, i
         completed=skipped,
         phase=f"{first}decoding and {doing} ({chunk + 2 * pad} input frames)",
     )
-    bar.start_run(task)
+    bar.start_run(task, **_progress_units(conversion, pending))
     start = time.perf_counter()
     written = convert_segments(conversion, pending, on_frame=lambda: bar.advance(task), still_ours=still_ours)
     finish(conversion)
     return skipped, written, time.perf_counter() - start
+
+
+def _progress_units(conversion: Conversion, pending: list[int]) -> dict:
+    """Where this run's network passes end, for the time left (--keep-size runs none: frame by frame)."""
+    if conversion.settings.keep_size:
+        return {}
+    segments = [conversion.frames.segments[g] for g in pending]
+    return {"passes": pass_ends(segments, conversion.settings.inference.chunk, conversion.frames.pad)}
 
 
 def upscale(

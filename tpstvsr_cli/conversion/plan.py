@@ -133,3 +133,42 @@ def plan_frames(
         )
         segments.append(Segment(g, pieces, in_between))
     return FramePlan(frames, tuple(sorted(cut_set)), segment_frames, pad, hold_last, tuple(segments), in_between)
+
+
+def pass_ends(segments: Iterable[Segment], chunk: int, pad: int) -> list[tuple[int, int]]:
+    """For the time left, each network pass of `segments` in order: (outputs handed over once it is done,
+    counted from the first of `segments`; the input frames its window holds, its cost).
+
+    The engine walks a piece's window in cores of `chunk` frames from its start, each seen with `pad` frames of
+    context (engine.stream._windows), and hands over a pass's kept outputs at once. piece_outputs asks for one
+    output past the piece's last, which runs one more pass (all discarded) where the last ends on a core's end,
+    and a pass of context alone hands over nothing: such a pass shows with the next output. So a segment after
+    the first, whose window starts with context, takes one more pass than the first for the same outputs."""
+    ends: list[tuple[int, int]] = []
+    count = 0
+    for segment in segments:
+        for piece in segment.pieces:
+            count = _piece_pass_ends(piece, chunk, pad, segment.in_between, count, ends)
+    return ends
+
+
+def _piece_pass_ends(
+    piece: Piece, chunk: int, pad: int, in_between: bool, count: int, ends: list[tuple[int, int]]
+) -> int:
+    win, step = piece.window, 2 if in_between else 1
+    length = win.end - win.start
+    keep = range(win.core_start - win.start, win.core_end - win.start)  # key frames alone: one per input frame
+    if in_between:
+        keep = range(win.keep.start, win.keep.stop)
+    for core in range(0, length, chunk):
+        core_end = min(core + chunk, length)
+        outputs = range(step * core, step * core_end)
+        handed = len(range(max(outputs.start, keep.start), min(outputs.stop, keep.stop)))
+        count += handed
+        seen = min(core_end + right_context(pad), length) - max(core - pad, 0)
+        ends.append((count if handed else count + 1, seen))
+        if outputs.stop > keep.stop:  # this pass held the output past the piece's last: the walk stops here
+            break
+    if piece.hold and handed:  # the held copy comes right after the last pass's outputs (else: it shows that pass)
+        ends[-1] = (ends[-1][0] + 1, ends[-1][1])
+    return count + piece.hold

@@ -1,15 +1,21 @@
 """Conversion progress that tells the truth: frames done, rate and time left over the whole run.
 
-The network hands over a window of frames at a time (16 output frames every 30 s or so on a CPU), so a
-speed sampled over the last few updates, as rich's own columns do, read 118 fps in a burst and nothing in
-between. Here the rate is the frames finished in this run over the time since the run started (the first
-window's wait included, so it is never optimistic) and the time left follows from it; both are recomputed
-on every refresh, so they move while the network works on a window. Before the first frames a line says
-what is happening (reading the source, trying the output settings, loading the network, the first window).
+The network hands over a window of frames at a time (16 output frames every 30 s or so on a CPU), and the
+encoder takes them one by one, so the frames arrive in bursts. Counted frame by frame, the time left read
+hours at the first frame of a burst, too little at its end and grew while the next window ran (issue 20: after a
+resume the first estimate was 4:18 against 1:17 real). So the rate is sampled only when a whole window's
+frames are in (`window` frames of this run; a resume's are not counted), and between samples the time left
+counts down; once the next window is later than the run's average, it grows instead (time_left). Where the
+plan says so (`costs`), work is counted in network passes rather than frames: a segment after the first has
+context frames before it and needs one pass more for the same outputs, which frame counting missed.
+Before the first frames a line says what is happening (reading the source, trying the output settings,
+loading the network, the first window).
 On a terminal: a live display refreshed 4 times a second. Otherwise (a log, a pipe): a plain line per task
 every `interval` seconds, on every change of phase, and when a task ends.
 """
 
+import bisect
+import itertools
 import threading
 import time
 from dataclasses import dataclass, field
@@ -30,6 +36,20 @@ def clock_text(seconds: float | None) -> str:
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
+def time_left(work_left: float, work_done: float, busy: float, idle: float, window: float) -> float:
+    """Seconds left, from the last sample: `work_done` units of this run took `busy` seconds up to the moment the
+    last whole window was in, `work_left` units remain, and `idle` seconds have passed since, during which the
+    network works on the next window (`window` units, handed over at once).
+
+    While the next window is due (idle below the run's average window) the time left counts down from
+    work_left * busy / work_done. Once it is late, the window is taken as ending now: the rate this would give,
+    (work_done + window) / (busy + idle), applied to the rest. Both meet when the window is exactly on time, so
+    the estimate never jumps at a window that keeps the run's pace, and never falls below the run's rate."""
+    due = work_left * busy / work_done - idle
+    late = max(work_left - window, 0.0) * (busy + idle) / (work_done + window)
+    return max(due, late, 0.0)
+
+
 @dataclass
 class TaskState:
     name: str
@@ -41,19 +61,48 @@ class TaskState:
     created: float = field(default_factory=time.monotonic)
     run_start: float | None = None  # when the frames of this run started to be worked on
     run_from: int = 0  # frames already done then (a resume's finished segments): not counted in the rate
+    pass_ends: tuple[int, ...] | None = None  # frames of this run at which each network pass is in (plan.pass_ends)
+    pass_work: tuple[int, ...] = ()  # the work (input frames seen) of the passes up to each: 0, then sums
+    sample: tuple[int, float] | None = None  # at the last whole pass: (frames of this run, seconds since run_start)
+
+    def set_passes(self, passes: list[tuple[int, int]] | None) -> None:
+        """plan.pass_ends of this run's segments: (frames handed over once done, work); None: count frames."""
+        self.pass_ends = None if passes is None else tuple(end for end, _ in passes)
+        self.pass_work = (0, *itertools.accumulate(work for _, work in passes)) if passes is not None else ()
+
+    def units(self, frames: int) -> tuple[float, float, float]:
+        """(done, left, next) work at `frames` of this run, `next` being the pass that comes next: input frames
+        the network sees where the passes are known, else frames (all done frames at once: 1)."""
+        if self.pass_ends is None:
+            return float(frames), float(max((self.total or 0) - self.run_from - frames, 0)), 1.0
+        passes = bisect.bisect_right(self.pass_ends, frames)
+        work = self.pass_work
+        upcoming = work[passes + 1] - work[passes] if passes + 1 < len(work) else 0
+        return float(work[passes]), float(work[-1] - work[passes]), float(upcoming)
+
+    def advance(self, n: int, now: float) -> None:
+        """n more frames; a sample of the rate once they complete a pass (every time where passes are unknown)."""
+        before = self.completed - self.run_from
+        self.completed += n
+        done = self.completed - self.run_from
+        if self.run_start is None or done <= 0:
+            return
+        finished = self.total is not None and self.completed >= self.total
+        if finished or self.units(done)[0] > self.units(before)[0]:
+            self.sample = (done, now - self.run_start)
 
     def rate(self, now: float) -> float | None:
-        """Frames finished in this run per second since it started; None before the first."""
-        done = self.completed - self.run_from
-        if self.run_start is None or done <= 0 or now <= self.run_start:
+        """Frames of this run per second up to the last whole pass; None before the first."""
+        if self.sample is None or self.sample[1] <= 0:
             return None
-        return done / (now - self.run_start)
+        return self.sample[0] / self.sample[1]
 
     def time_left(self, now: float) -> float | None:
-        rate = self.rate(now)
-        if rate is None or self.total is None:
+        if self.rate(now) is None or self.total is None:
             return None
-        return max(self.total - self.completed, 0) / rate
+        frames, busy = self.sample
+        done, left, upcoming = self.units(frames)
+        return time_left(left, done, busy, now - self.run_start - busy, upcoming)
 
     def counts(self) -> str:
         return f"{self.completed}/{self.total if self.total is not None else '?'} {self.unit}"
@@ -140,16 +189,18 @@ class ConversionProgress:
         if new_phase and changes["phase"]:
             self._print(task_id)
 
-    def start_run(self, task_id: int) -> None:
-        """The clock of the rate starts now, from the frames done so far (a resume's are not this run's)."""
+    def start_run(self, task_id: int, passes: list[tuple[int, int]] | None = None) -> None:
+        """The clock of the rate starts now, from the frames done so far (a resume's are not this run's).
+        `passes`: plan.pass_ends of this run's segments, so that the time left counts network passes."""
         with self._lock:
             task = self.tasks[task_id]
-            task.run_start, task.run_from = self.clock(), task.completed
+            task.run_start, task.run_from, task.sample = self.clock(), task.completed, None
+            task.set_passes(passes)
 
     def advance(self, task_id: int, n: int = 1) -> None:
         with self._lock:
             task = self.tasks[task_id]
-            task.completed += n
+            task.advance(n, self.clock())
             if task.phase and task.run_start is not None:
                 task.phase = ""  # frames are flowing: the rate and time left say the rest
 
