@@ -7,11 +7,16 @@ refinement) gives that at a few milliseconds per 480x272 pair on one core. It ru
 frames, whatever the network's device; the flow comes back on the frames' device, in float32.
 
 flow(a, b)[n, :, y, x] = (dx, dy): where pixel (x, y) of a[n] lies in b[n], in pixels.
+
+The MEDIUM preset stops at half size and enlarges its flow bilinearly: so the flow is found on half-size grey
+frames (the same INTER_AREA shrink DIS makes itself; bit-identical flow on frames from 64 pixels up) and kept at
+that size, a quarter of the memory, until a warp enlarges it (full_flow).
 """
 
 import cv2
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from ..engine.stage_clock import timed
 from .motion import warp_by
@@ -21,6 +26,9 @@ from .motion import warp_by
 PRESET = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM
 # DIS refuses frames under 12 pixels on both sides; smaller frames are edge-padded to this and the flow cropped.
 MIN_SIDE = 16
+# Frames whose half size is smaller than this are matched at full size: DIS picks its coarsest level by the
+# frame's size, so at half size its pyramid would differ there.
+HALF_MIN_SIDE = 32
 
 
 def grey_u8(frames: torch.Tensor) -> np.ndarray:
@@ -33,15 +41,39 @@ def grey_u8(frames: torch.Tensor) -> np.ndarray:
     return np.pad(grey, ((0, 0), (0, max(0, MIN_SIDE - h)), (0, max(0, MIN_SIDE - w))), mode="edge")
 
 
+def half_grey(grey: np.ndarray) -> np.ndarray:
+    """grey_u8's frames shrunk to half as DIS shrinks them (INTER_AREA), or as they are if that is too small."""
+    n, h, w = grey.shape
+    if min(h, w) // 2 < HALF_MIN_SIDE:
+        return grey
+    return np.stack([cv2.resize(g, (w // 2, h // 2), interpolation=cv2.INTER_AREA) for g in grey])
+
+
 def flow_between(grey_a: np.ndarray, grey_b: np.ndarray, size: tuple[int, int], device) -> torch.Tensor:
-    """Flow [N, 2, H, W] float32 between frames given by grey_u8 (so a frame read by several pairs is made
-    grey once), cropped to `size` (H, W), on `device`."""
+    """Flow [N, 2, h, w] float32 between frames of `size` (H, W) given by half_grey(grey_u8(...)) (so a frame read
+    by several pairs is made grey once): at half size where half_grey shrank them (full_flow enlarges it)."""
     with timed("flow"):
         cv2.setNumThreads(max(1, torch.get_num_threads()))
         dis = cv2.DISOpticalFlow_create(PRESET)
         h, w = size
-        flows = np.stack([dis.calc(x, y, None) for x, y in zip(grey_a, grey_b)])[:, :h, :w]  # [N, H, W, 2]
+        if grey_a.shape[-2:] != (max(h, MIN_SIDE), max(w, MIN_SIDE)):  # half size: DIS's last level is this one
+            dis.setFinestScale(0)
+            h, w = h // 2, w // 2
+        flows = np.stack([dis.calc(x, y, None) for x, y in zip(grey_a, grey_b)])[:, :h, :w]  # [N, h, w, 2]
         return torch.from_numpy(np.ascontiguousarray(flows)).permute(0, 3, 1, 2).to(device)
+
+
+def full_flow(flow: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """A flow from flow_between at the frames' `size` (H, W): half-size flows enlarged as DIS enlarges its own
+    (bilinear, values doubled)."""
+    if tuple(flow.shape[-2:]) == tuple(size):
+        return flow
+    if flow.device.type == "cpu" and not flow.requires_grad:
+        h, w = size
+        planes = flow.detach().numpy()
+        big = np.stack([cv2.resize(f.transpose(1, 2, 0), (w, h), interpolation=cv2.INTER_LINEAR) for f in planes])
+        return torch.from_numpy(big).permute(0, 3, 1, 2).mul_(2.0)
+    return F.interpolate(flow, size=size, mode="bilinear", align_corners=False) * 2.0
 
 
 def dense_flow(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -51,16 +83,19 @@ def dense_flow(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
             f"expected two frame batches [N, 3, H, W] of one shape, got {tuple(a.shape)}, {tuple(b.shape)}"
         )
     with timed("flow"):
-        return flow_between(grey_u8(a), grey_u8(b), a.shape[-2:], a.device)
+        size = a.shape[-2:]
+        return full_flow(flow_between(half_grey(grey_u8(a)), half_grey(grey_u8(b)), size, a.device), size)
 
 
 def warp_flow(frames: torch.Tensor, flow: torch.Tensor, mode: str = "bicubic") -> torch.Tensor:
     """frames [N, C, H, W] sampled at p + flow(p) (border values outside): frames moved onto flow's source.
+    The flow may be flow_between's half-size one.
 
     On the CPU with no gradient wanted this is cv2.remap (float maps, so no fixed-point rounding of the
     positions): the same Keys cubic (a = -0.75) and clamped taps as torch's grid_sample, within 1e-4 of it,
     6x faster on 2 threads and exact for any thread count (tests/models/test_dense_flow.py).
     """
+    flow = full_flow(flow, frames.shape[-2:])
     wants_grad = torch.is_grad_enabled() and (frames.requires_grad or flow.requires_grad)
     if frames.device.type != "cpu" or wants_grad:
         return warp_by(frames, flow[:, 1:2].to(frames.dtype), flow[:, 0:1].to(frames.dtype), mode)

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from ..engine.stage_clock import timed
-from .dense_flow import dense_flow, warp_flow
+from .dense_flow import dense_flow, full_flow, warp_flow
 
 SIGMA = 4.0 / 255  # agreement scale: grey levels of 0..1 frames
 RADIUS = 2  # the agreement is averaged over (2 * RADIUS + 1)^2 pixels
@@ -45,8 +45,8 @@ def voted_midpoint(
     if flows is None:
         with torch.no_grad():
             flows = dense_flow(key0, key1), dense_flow(key1, key0)
-    forward, backward = flows
     with timed("vote"):
+        forward, backward = (full_flow(f, key0.shape[-2:]) for f in flows)  # once each, not once per warp
         pairs = [
             (back, ahead),
             (warp_flow(key0, -0.5 * forward), warp_flow(key1, 0.5 * forward)),

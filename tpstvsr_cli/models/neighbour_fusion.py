@@ -32,7 +32,7 @@ import torch
 import torch.nn as nn
 
 from ..engine.stage_clock import timed
-from .dense_flow import flow_between, grey_u8, warp_flow
+from .dense_flow import flow_between, grey_u8, half_grey, warp_flow
 from .profiles import resize_frames
 
 
@@ -71,7 +71,7 @@ class NeighbourFusion(nn.Module):
         """{(i, j): flow from key i to key j} for keys [B, K, 3, sH, sW] (default: every pair the fusion reads)."""
         pairs = self.pairs(keys.shape[1]) if pairs is None else pairs
         with timed("flow"):
-            greys = {k: grey_u8(keys[:, k]) for k in sorted({k for pair in pairs for k in pair})}
+            greys = {k: half_grey(grey_u8(keys[:, k])) for k in sorted({k for pair in pairs for k in pair})}
             size = keys.shape[-2:]
             return {(i, j): flow_between(greys[i], greys[j], size, keys.device) for i, j in pairs}
 
