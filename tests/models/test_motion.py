@@ -94,3 +94,14 @@ def test_motion_on_frames_smaller_than_its_search(hw):
     mids = BilateralMidpoint()(torch.rand(1, 3, 3, *hw))
     assert mids.shape == (1, 2, 3, 2 * hw[0], 2 * hw[1])
     assert torch.isfinite(mids).all()
+
+
+@pytest.mark.parametrize("size, stride", [(19, 1), (11, 2), (3, 1), (5, 2)])
+def test_box_filter_on_the_cpu_matches_the_pooling_one(size, stride):
+    """Inference filters with cv2.boxFilter, training (gradients) with avg_pool2d: the same means."""
+    x = torch.rand(3, 1, 37, 53, generator=torch.Generator().manual_seed(6))
+    fast = box_filter(x, size, stride)
+    with torch.enable_grad():
+        pooled = box_filter(x.clone().requires_grad_(True), size, stride).detach()
+    assert fast.shape == pooled.shape == (3, 1, -(-37 // stride), -(-53 // stride))
+    assert torch.allclose(fast, pooled, atol=1e-6)

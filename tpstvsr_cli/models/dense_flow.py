@@ -13,15 +13,13 @@ frames (the same INTER_AREA shrink DIS makes itself; bit-identical flow on frame
 that size, a quarter of the memory, until a warp enlarges it (full_flow).
 """
 
-import functools
-
 import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from ..engine.stage_clock import timed
-from .motion import warp_by
+from .motion import remap_applies, remap_warp, warp_by
 
 # DIS presets trade speed for accuracy: FAST instead of MEDIUM saved a fifth of the whole network's time on val
 # crops and lost up to 0.29 dB on all frames (docs/design-keyframes.md §5); ULTRAFAST is untried.
@@ -93,36 +91,9 @@ def warp_flow(frames: torch.Tensor, flow: torch.Tensor, mode: str = "bicubic") -
     """frames [N, C, H, W] sampled at p + flow(p) (border values outside): frames moved onto flow's source.
     The flow may be flow_between's half-size one.
 
-    On the CPU with no gradient wanted this is cv2.remap (float maps, so no fixed-point rounding of the
-    positions): the same Keys cubic (a = -0.75) and clamped taps as torch's grid_sample, within 1e-4 of it,
-    6x faster on 2 threads and exact for any thread count (tests/models/test_dense_flow.py).
+    On the CPU with no gradient wanted this is cv2.remap (motion.remap_warp).
     """
-    wants_grad = torch.is_grad_enabled() and (frames.requires_grad or flow.requires_grad)
-    if frames.device.type != "cpu" or wants_grad:
-        flow = full_flow(flow, frames.shape[-2:])
-        return warp_by(frames, flow[:, 1:2].to(frames.dtype), flow[:, 0:1].to(frames.dtype), mode)
-    return _remap(frames, flow, cv2.INTER_CUBIC if mode == "bicubic" else cv2.INTER_LINEAR)
-
-
-@functools.lru_cache(maxsize=8)
-def _pixel_grid(h: int, w: int) -> np.ndarray:
-    """[h, w, 2] float32 (x, y) of every pixel: what a flow is added to for cv2.remap's two-channel map."""
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-    return np.ascontiguousarray(np.stack([xs, ys], axis=-1))
-
-
-def _remap(frames: torch.Tensor, flow: torch.Tensor, interpolation: int) -> torch.Tensor:
-    n, c, h, w = frames.shape
-    grid = _pixel_grid(h, w)
-    src = frames.detach().float().contiguous().numpy()
-    moves = flow.detach().float().numpy()
-    out = np.empty((n, c, h, w), np.float32)
-    cv2.setNumThreads(max(1, torch.get_num_threads()))
-    for i in range(n):
-        move = np.ascontiguousarray(moves[i].transpose(1, 2, 0))  # [h', w', 2] (dx, dy)
-        if move.shape[:2] != (h, w):  # half size: enlarged as full_flow does
-            move = cv2.resize(move, (w, h), interpolation=cv2.INTER_LINEAR) * np.float32(2.0)
-        where = move + grid  # [h, w, 2] (x, y): remap's two-channel map
-        for ch in range(c):  # one plane at a time, straight into the NCHW output: no layout copies
-            cv2.remap(src[i, ch], where, None, interpolation, dst=out[i, ch], borderMode=cv2.BORDER_REPLICATE)
-    return torch.from_numpy(out).to(frames.dtype)
+    if remap_applies(frames, flow):  # the half-size flow is enlarged there, as full_flow does
+        return remap_warp(frames, flow, mode)
+    flow = full_flow(flow, frames.shape[-2:])
+    return warp_by(frames, flow[:, 1:2].to(frames.dtype), flow[:, 0:1].to(frames.dtype), mode)
