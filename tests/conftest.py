@@ -114,6 +114,29 @@ def tiny_weights(tmp_path_factory) -> Path:
     return path
 
 
+def perturbed(preset: str, std: float = 0.02, seed: int = 0):
+    """The preset's network with every parameter perturbed: its learnt layers really change the picture (an
+    untrained one is close to bicubic), so rounding in them reaches the parameter-free parts, as in trained weights."""
+    from tpstvsr_cli.models import build_model
+
+    torch.manual_seed(seed)
+    net = build_model(preset).eval()
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(torch.randn_like(p) * std)
+    return net
+
+
+@pytest.fixture(scope="session")
+def default_like_weights(tmp_path_factory) -> Path:
+    """Release weights of the default preset, perturbed: its neighbour fusion, flow and vote all on."""
+    from tpstvsr_cli.models.release import save_release
+
+    path = tmp_path_factory.mktemp("weights") / "default-perturbed.safetensors"
+    save_release(perturbed("default"), "default", path)
+    return path
+
+
 class FailingModel(torch.nn.Module):
     """A network that counts its passes and raises `error` from pass `fail_at` on (an injected crash or Ctrl-C)."""
 

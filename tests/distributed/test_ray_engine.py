@@ -1,6 +1,8 @@
 """`tpstvsr batch --engine ray` on Ray's multi-node simulator (ray.cluster_utils.Cluster: a head with no CPU for
 tasks and two 1-CPU nodes on this machine): the outputs equal the one-machine batch's, a node removed mid-job
-costs nothing but time, and a killed job's rerun skips the segments finished before.
+costs nothing but time, and a killed job's rerun skips the segments finished before. The network is the default
+preset with perturbed weights, so its neighbour fusion, flow and vote run: Ray's tasks have one thread each and
+the plain batch two, and the frames must still be equal (issue 20).
 
 Ray binds the machine's address, so these tests run in a network namespace of their own: plain pytest runs them
 through test_ray_netns.py (`unshare -n`), and here they skip unless only the loopback device exists.
@@ -64,10 +66,10 @@ def library(tmp_path_factory, clip_maker, run_ffmpeg):
 
 
 @pytest.fixture(scope="module")
-def one_machine(library, tmp_path_factory, tiny_weights):
+def one_machine(library, tmp_path_factory, default_like_weights):
     """The plain loop's outputs: what every Ray run must give."""
     out = tmp_path_factory.mktemp("local")
-    outcomes = batch(library, out, recursive=True, weights=tiny_weights, **OPTIONS)
+    outcomes = batch(library, out, recursive=True, weights=default_like_weights, **OPTIONS)
     assert [o.status for o in outcomes] == ["converted", "failed", "converted", "converted"]
     return out
 
@@ -105,10 +107,10 @@ def assert_same_outputs(out: Path, want: Path) -> None:
     assert not list(out.rglob("*partial*")) and not list(out.rglob(".tpstvsr*"))
 
 
-def test_cluster_outputs_equal_the_one_machine_batch(tmp_path, library, one_machine, cluster, tiny_weights):
+def test_cluster_outputs_equal_the_one_machine_batch(tmp_path, library, one_machine, cluster, default_like_weights):
     out = tmp_path / "out"
     outcomes, summary = ray_batch(
-        library, out, recursive=True, weights=tiny_weights, address=cluster.address, **OPTIONS
+        library, out, recursive=True, weights=default_like_weights, address=cluster.address, **OPTIONS
     )
     assert [(o.input.name, o.status) for o in outcomes] == [
         ("a.mp4", "converted"),
@@ -129,12 +131,12 @@ def _work_files(out: Path, pattern: str) -> list[Path]:
     return [p for p in out.rglob(pattern) if "partial-work" in p.parent.name]
 
 
-def test_node_removed_mid_job(tmp_path, library, one_machine, cluster, tiny_weights):
+def test_node_removed_mid_job(tmp_path, library, one_machine, cluster, default_like_weights):
     out = tmp_path / "out"
     result = {}
     job = threading.Thread(
         target=lambda: result.update(
-            run=ray_batch(library, out, recursive=True, weights=tiny_weights, address=cluster.address, **OPTIONS)
+            run=ray_batch(library, out, recursive=True, weights=default_like_weights, address=cluster.address, **OPTIONS)
         )
     )
     job.start()
@@ -153,10 +155,10 @@ def test_node_removed_mid_job(tmp_path, library, one_machine, cluster, tiny_weig
     assert_same_outputs(out, one_machine)
 
 
-def test_killed_job_rerun_skips_finished_segments(tmp_path, library, one_machine, cluster, tiny_weights):
+def test_killed_job_rerun_skips_finished_segments(tmp_path, library, one_machine, cluster, default_like_weights):
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "tpstvsr_cli", "batch", str(library), str(out), "-r", "--engine", "ray"]
-    cmd += ["--address", cluster.address, "--weights", str(tiny_weights), "--device", "cpu", "--preset"]
+    cmd += ["--address", cluster.address, "--weights", str(default_like_weights), "--device", "cpu", "--preset"]
     cmd += ["ultrafast", "--segment-frames", "4", "--chunk", "2", "--overlap", "1", "-q", "--json"]
     driver = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
@@ -179,7 +181,7 @@ def test_killed_job_rerun_skips_finished_segments(tmp_path, library, one_machine
         before = now
     assert 2 <= len(before) < 7
     outcomes, summary = ray_batch(
-        library, out, recursive=True, weights=tiny_weights, address=cluster.address, **OPTIONS
+        library, out, recursive=True, weights=default_like_weights, address=cluster.address, **OPTIONS
     )
     long = next(o for o in outcomes if o.input.name == "long.mp4")
     assert long.status == "converted" and long.segments_before == len(before)

@@ -10,6 +10,8 @@ by alpha (0.2 in the paper) as in EDSR/ESRGAN.
 import torch
 import torch.nn as nn
 
+from .pointwise import Pointwise
+
 
 class DilatedFeatureFusion(nn.Module):
     """[N, C, H, W] -> [N, C, H, W]; C must be divisible by the number of dilation rates."""
@@ -19,7 +21,7 @@ class DilatedFeatureFusion(nn.Module):
         branch = channels // len(dilations)
         self.extract = nn.Sequential(nn.Conv2d(channels, branch, 3, padding=1), nn.LeakyReLU(0.2, inplace=True))
         self.branches = nn.ModuleList(nn.Conv2d(branch, branch, 3, padding=d, dilation=d) for d in dilations)
-        self.fuse = nn.Sequential(nn.Conv2d(branch * len(dilations), channels, 1), nn.LeakyReLU(0.2, inplace=True))
+        self.fuse = nn.Sequential(Pointwise(branch * len(dilations), channels), nn.LeakyReLU(0.2, inplace=True))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         feat = self.extract(x)

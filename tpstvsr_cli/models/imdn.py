@@ -9,6 +9,8 @@ an untrained IMDN returns that base exactly.
 import torch
 import torch.nn as nn
 
+from .pointwise import Pointwise
+
 
 def _lrelu() -> nn.Module:
     return nn.LeakyReLU(0.05, inplace=True)
@@ -21,7 +23,7 @@ class ContrastChannelAttention(nn.Module):
         super().__init__()
         hidden = max(channels // reduction, 4)
         self.body = nn.Sequential(
-            nn.Conv2d(channels, hidden, 1), nn.ReLU(inplace=True), nn.Conv2d(hidden, channels, 1), nn.Sigmoid()
+            Pointwise(channels, hidden), nn.ReLU(inplace=True), Pointwise(hidden, channels), nn.Sigmoid()
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -43,7 +45,7 @@ class IMDBlock(nn.Module):
         self.c4 = nn.Conv2d(rest, self.keep, 3, padding=1)
         self.act = _lrelu()
         self.cca = ContrastChannelAttention(self.keep * 4)
-        self.fuse = nn.Conv2d(self.keep * 4, channels, 1)
+        self.fuse = Pointwise(self.keep * 4, channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         rest = x.shape[1] - self.keep
@@ -61,7 +63,7 @@ class IMDN(nn.Module):
         super().__init__()
         self.head = nn.Conv2d(in_ch, channels, 3, padding=1)
         self.blocks = nn.ModuleList(IMDBlock(channels) for _ in range(blocks))
-        self.fuse = nn.Sequential(nn.Conv2d(channels * blocks, channels, 1), _lrelu())
+        self.fuse = nn.Sequential(Pointwise(channels * blocks, channels), _lrelu())
         self.body_tail = nn.Conv2d(channels, channels, 3, padding=1)
         self.upsample = nn.Conv2d(channels, out_ch * 4, 3, padding=1)
         self.shuffle = nn.PixelShuffle(2)

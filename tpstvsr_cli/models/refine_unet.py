@@ -9,6 +9,8 @@ ResBlocks; presets choose how many sit at each level (the full-resolution ones c
 import torch
 import torch.nn as nn
 
+from .pointwise import Pointwise
+
 
 class ResBlock(nn.Module):
     def __init__(self, channels: int):
@@ -43,7 +45,7 @@ class RefineUNet(nn.Module):
         )
         self.mid = _stack(channels[-1], mid_blocks)
         self.up = nn.ModuleList(
-            nn.Sequential(nn.Conv2d(channels[i + 1], channels[i] * 4, 1), nn.PixelShuffle(2)) for i in range(levels)
+            nn.Sequential(Pointwise(channels[i + 1], channels[i] * 4), nn.PixelShuffle(2)) for i in range(levels)
         )
         self.dec = nn.ModuleList(_stack(channels[i], dec_blocks[i]) for i in range(levels))
         self.tail = nn.Conv2d(channels[0], 3, 5, padding=2)
