@@ -136,7 +136,9 @@ def test_node_removed_mid_job(tmp_path, library, one_machine, cluster, default_l
     result = {}
     job = threading.Thread(
         target=lambda: result.update(
-            run=ray_batch(library, out, recursive=True, weights=default_like_weights, address=cluster.address, **OPTIONS)
+            run=ray_batch(
+                library, out, recursive=True, weights=default_like_weights, address=cluster.address, **OPTIONS
+            )
         )
     )
     job.start()
