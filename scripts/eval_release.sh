@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Scores release weights on the validation data as issue 2's bar asks, plus the held-out VFI triplets.
-# Usage: [QUALITY=fast|balanced|best] [ENSEMBLE=2] scripts/eval_release.sh [WEIGHTS] [OUT_DIR]
-# (tables on stdout, JSON in OUT_DIR; ENSEMBLE unset: the quality's, 2 for best, else 1)
+# Usage: [QUALITY=fast|balanced|best] [ENSEMBLE=2] [PRECISION=fp32|bf16|auto] scripts/eval_release.sh [WEIGHTS] [OUT_DIR]
+# (tables on stdout, JSON in OUT_DIR; ENSEMBLE unset: the quality's, 2 for best, else 1; PRECISION unset: auto)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 W=${1:-weights/tpstvsr-default.safetensors}
 OUT=${2:-runs/eval}
-E="--quality ${QUALITY:-balanced}${ENSEMBLE:+ --ensemble $ENSEMBLE}"
+E="--quality ${QUALITY:-balanced}${ENSEMBLE:+ --ensemble $ENSEMBLE} --precision ${PRECISION:-auto}"
 VAL=${VAL:-../shared/data/val}
 mkdir -p "$OUT"
 export GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736
