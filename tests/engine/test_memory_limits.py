@@ -144,19 +144,35 @@ def test_address_space_limit_is_seen_and_a_conversion_under_it_finishes(tmp_path
     assert resource.getrlimit(resource.RLIMIT_AS)[0] == resource.RLIM_INFINITY  # the limit stayed in the child
 
 
-def test_no_room_for_the_window_outputs_is_an_error_that_names_the_chunk(net, monkeypatch):
-    """The stitch buffer is as large as the window's outputs whatever the tiles: no pointless retries."""
+def _stitch_fails_above(frames: int, monkeypatch) -> None:
+    """torch.zeros in the runner fails for stitch buffers of more than `frames` output frames."""
     real_zeros = torch.zeros
 
     def zeros(*shape, **kw):
-        if len(shape) == 4 and shape[1] == 3:
+        if len(shape) == 4 and shape[1] == 3 and shape[0] > frames:
             raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 176947200 bytes")
         return real_zeros(*shape, **kw)
 
-    runner = _runner(net, tile=24)
     monkeypatch.setattr("tpstvsr_cli.engine.runner.torch.zeros", zeros)
-    with pytest.raises(TpstvsrError, match=r"9 output frames of one window.*smaller --chunk"):
-        runner(_frames(), slice(0, 9))
+
+
+def test_no_room_for_the_window_outputs_runs_the_window_in_shorter_pieces(net, monkeypatch):
+    """The stitch buffer is as large as the window's outputs whatever the tiles, but shorter windows shrink it
+    (issue 20: a 1.3 GB ulimit stopped here before the shorter-window retry could help)."""
+    warnings = []
+    runner = _runner(net, tile=24)
+    runner.warn = warnings.append
+    expected = _runner(net, tile=24)(_frames(), slice(0, 9))
+    _stitch_fails_above(4, monkeypatch)
+    out = runner(_frames(), slice(0, 9))
+    assert out.shape == expected.shape
+    assert any("chunks of" in w for w in warnings)
+
+
+def test_no_room_for_the_outputs_of_the_shortest_pieces_is_an_error_that_names_the_chunk(net, monkeypatch):
+    _stitch_fails_above(0, monkeypatch)
+    with pytest.raises(TpstvsrError, match=r"output frames of one window.*smaller --chunk"):
+        _runner(net, tile=24)(_frames(), slice(0, 9))
 
 
 def test_onednn_allocation_failure_counts_as_out_of_memory():

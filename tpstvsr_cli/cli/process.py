@@ -26,8 +26,12 @@ SETTINGS_UNDER_LIMIT = (
 
 
 def apply_process_settings() -> list[str]:
-    """Passive OpenMP threads (before torch loads OpenMP) and the malloc options; returns the malloc settings made."""
+    """Passive OpenMP threads (before torch loads OpenMP) and the malloc options; returns the malloc settings made.
+
+    OpenBLAS (loaded with OpenCV and NumPy; no work of ours runs on it) reserves a buffer per thread it may use:
+    one thread saved 180 MiB of address space, which a 1.3 GB `ulimit -v` needs for the network (issue 20)."""
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     return tune_allocator()
 
 

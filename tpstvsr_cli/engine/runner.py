@@ -194,15 +194,16 @@ class WindowRunner:
 
     @staticmethod
     def _stitch_buffers(kept: int, h: int, w: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """The whole window's outputs, float32 at 4x the size: finer tiles cannot make these smaller, so running
-        out of memory here is an error that says what would help, not a reason to retry."""
+        """The whole window's outputs, float32 at 4x the size: finer tiles cannot make these smaller, but shorter
+        windows can, so running out of memory here sends the window back to run in shorter pieces (__call__),
+        and only when those are as short as they go is it the user's error."""
         try:
             return torch.zeros(kept, 3, 4 * h, 4 * w), torch.zeros(1, 1, 4 * h, 4 * w)
         except (RuntimeError, MemoryError) as exc:
             if not is_out_of_memory(exc):
                 raise
             need = (kept * 3 + 1) * 16 * h * w * 4 / 2**20
-            raise TpstvsrError(
+            raise _SmallestTilesFailed(
                 f"out of memory for the {kept} output frames of one window ({need:.0f} MiB at "
-                f"{4 * w}x{4 * h}); use a smaller --chunk"
+                f"{4 * w}x{4 * h}) in the smallest tiles; free memory or use a smaller --chunk"
             ) from None
