@@ -255,3 +255,17 @@ def test_when_one_frame_windows_fail_too_the_error_says_so(net, monkeypatch):
     monkeypatch.setattr("tpstvsr_cli.engine.runner.available_bytes", lambda device, cap=None: 1 << 40)
     with pytest.raises(TpstvsrError, match=r"smallest tiles and chunks of 2 frames.*MiB"):
         list(upscale_frames(FailsLonger(net, limit=2), _frames(9), chunk=4, overlap=1, tile_overlap=8))
+
+
+def test_windows_are_planned_shorter_when_their_outputs_would_not_fit(net, monkeypatch):
+    """The plan, not an allocation failure, shortens the windows when their stitched outputs alone would take
+    more than half the budget (issue 20: a 1.3 GB ulimit reached it only after two failures)."""
+    monkeypatch.setattr("tpstvsr_cli.engine.runner.available_bytes", lambda *a: 40 * 56 * 16 * 3 * 4 * 12)
+    warnings = []
+    backend = TorchBackend(net, torch.device("cpu"), torch.float32)
+    options = InferenceOptions(chunk=8, tile_overlap=8)
+    runner = WindowRunner(backend, net, options, window_frames=13, kept_frames=17, warn=warnings.append)
+    expected = WindowRunner(backend, net, InferenceOptions(chunk=8, tile=0), 13, 17)(_frames(13), slice(4, 21))
+    out = runner(_frames(13), slice(4, 21))
+    assert runner.plans[("piece", 40, 56)] == 2 and any("chunks of 2 frames" in w for w in warnings)
+    assert out.shape == expected.shape

@@ -105,11 +105,12 @@ def available_bytes(device: torch.device, cap: int | None = None) -> int:
 
 
 def window_bytes_per_pixel(model, window_frames: int, dtype: torch.dtype) -> float:
-    """Peak bytes per input pixel for one window of `window_frames` frames through `model`."""
+    """Peak bytes per input pixel for one window of `window_frames` frames through `model`, in any precision:
+    half precision shrinks the learnt layers' activations only, and the parameter-free key-frame path (the fusion's
+    frames and flows, the warps), which holds most of the memory, runs in float32 always (issue 19), so a half
+    window is planned as a float32 one."""
     kib = getattr(model, "kib_per_input_px", None) or FALLBACK_KIB_PER_PX
     scale = max(1.0, window_frames / MEASURED_WINDOW)  # TPSRM and the kept outputs grow with the window
-    if dtype in (torch.float16, torch.bfloat16):
-        scale /= 2
     return kib * 1024 * scale
 
 

@@ -123,7 +123,17 @@ class WindowRunner:
             budget -= h * w * queue_bytes_per_pixel(queue_depth(opts.chunk, self.context))
         if h * w * per_px <= budget:
             return self._even(h, w, 1, 1)
-        stitch = h * w * stitch_bytes_per_pixel(self.kept_frames)
+        kept = self.kept_frames
+        piece = opts.chunk
+        # Tiles shrink the window's network memory, not its stitched outputs: when those would take more than
+        # half the budget, plan shorter windows up front (as an allocation failure would make them, later).
+        while piece > MIN_CHUNK and h * w * stitch_bytes_per_pixel(kept) > budget / 2:
+            piece = max(MIN_CHUNK, math.ceil(piece / 2))
+            kept = 2 * piece + 1
+        if piece < opts.chunk and ("piece", h, w) not in self.plans:
+            self.plans[("piece", h, w)] = piece
+            self.warn(f"running {w}x{h} in chunks of {piece} frames: the outputs of longer ones would not fit in memory")
+        stitch = h * w * stitch_bytes_per_pixel(kept)
         host_left = budget if self.device.type == "cuda" else budget - stitch
         ny, nx = plan_tiles(h, w, max(host_left, 0) / per_px, opts.tile_overlap, self.align, opts.min_tile)
         return self._even(h, w, ny, nx)
@@ -147,6 +157,7 @@ class WindowRunner:
         clip = frames_to_tensor(np.stack(frames), self.backend.input_dtype, self.device).unsqueeze(0)
         h, w = clip.shape[-2:]
         chunk = self.options.chunk
+        self.spans(h, w)  # the plan may shorten the windows too
         while True:
             piece = self.plans.get(("piece", h, w), chunk)
             try:

@@ -118,7 +118,7 @@ class BilateralMidpoint(nn.Module):
         return mids.reshape(b, t - 1, c, s * h, s * w)
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=2)  # a frame size and a tile size: each grid is 8 bytes per pixel
 def _pixel_grid(h: int, w: int) -> np.ndarray:
     """[h, w, 2] float32 (x, y) of every pixel: what a flow is added to for cv2.remap's two-channel map."""
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
