@@ -132,7 +132,7 @@ class WindowRunner:
             kept = 2 * piece + 1
         if piece < opts.chunk and ("piece", h, w) not in self.plans:
             self.plans[("piece", h, w)] = piece
-            self.warn(f"running {w}x{h} in chunks of {piece} frames: the outputs of longer ones would not fit in memory")
+            self.warn(f"running {w}x{h} in chunks of {piece} frames: longer ones' outputs would not fit in memory")
         stitch = h * w * stitch_bytes_per_pixel(kept)
         host_left = budget if self.device.type == "cuda" else budget - stitch
         ny, nx = plan_tiles(h, w, max(host_left, 0) / per_px, opts.tile_overlap, self.align, opts.min_tile)
