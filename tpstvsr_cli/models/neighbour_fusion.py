@@ -32,7 +32,7 @@ import torch
 import torch.nn as nn
 
 from ..engine.stage_clock import timed
-from .dense_flow import flow_between, grey_u8, half_grey, warp_flow
+from .dense_flow import flows_for_pairs, grey_u8, half_grey, warp_flow
 from .profiles import resize_frames
 
 
@@ -72,8 +72,7 @@ class NeighbourFusion(nn.Module):
         pairs = self.pairs(keys.shape[1]) if pairs is None else pairs
         with timed("flow"):
             greys = {k: half_grey(grey_u8(keys[:, k])) for k in sorted({k for pair in pairs for k in pair})}
-            size = keys.shape[-2:]
-            return {(i, j): flow_between(greys[i], greys[j], size, keys.device) for i, j in pairs}
+            return flows_for_pairs(greys, pairs, keys.shape[-2:], keys.device)
 
     def forward(self, keys: torch.Tensor, inputs: torch.Tensor, targets: list[int]) -> torch.Tensor:
         return self.refine(keys, inputs, targets)[0]
