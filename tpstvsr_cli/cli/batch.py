@@ -96,7 +96,7 @@ def batch_command(  # one parameter per flag: typer reads the signature
     weights: Weights = None,
     device: Device = "auto",
     precision: Precision = "auto",
-    chunk: Chunk = 8,
+    chunk: Chunk = 16,
     overlap: Overlap = 2,
     tile: Tile = None,
     tile_overlap: TileOverlap = 16,

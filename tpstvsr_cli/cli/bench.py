@@ -38,7 +38,7 @@ def bench_command(  # one parameter per flag: typer reads the signature
     device: Device = "auto",
     precision: Precision = "auto",
     quality: Quality = "balanced",
-    chunk: Chunk = 8,
+    chunk: Chunk = 16,
     overlap: Overlap = 2,
     tile: Tile = None,
     ensemble: Ensemble = None,

@@ -44,7 +44,7 @@ def eval_command(
     device: Device = "auto",
     precision: Precision = "auto",
     quality: Quality = "balanced",
-    chunk: Chunk = 8,
+    chunk: Chunk = 16,
     overlap: Overlap = 2,
     tile: Tile = None,
     ensemble: Ensemble = None,

@@ -133,7 +133,7 @@ def upscale_command(  # one parameter per flag: typer reads the signature
     weights: Weights = None,
     device: Device = "auto",
     precision: Precision = "auto",
-    chunk: Chunk = 8,
+    chunk: Chunk = 16,
     overlap: Overlap = 2,
     tile: Tile = None,
     tile_overlap: TileOverlap = 16,

@@ -41,7 +41,7 @@ def frame_cost(
     width: int,
     height: int,
     *,
-    chunk: int = 8,
+    chunk: int = 16,
     overlap: int = 2,
     ensemble: int = 1,
     sample: tuple[int, int] = (48, 32),

@@ -16,7 +16,7 @@ class InferenceOptions:
     1, 2 or 8 transformed passes averaged, `frames_per_pass` frames through the per-frame modules at once, and
     `max_memory` (bytes, None: what the host allows) for automatic tiling."""
 
-    chunk: int = 8
+    chunk: int = 16  # 8 re-ran 5 context key frames per 8: 16 took a quarter less time and scored +0.005 dB on val
     overlap: int = 2
     tile: int | None = None
     tile_overlap: int = 16
