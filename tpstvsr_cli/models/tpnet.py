@@ -119,9 +119,14 @@ class TPNet(nn.Module):
             residual = self._fusion_residual(clip, keys, motion, sr.flatten(0, 1).to(self._dtype()))
             sr = sr + residual.float().reshape(sr.shape)
         at = {k: i for i, k in enumerate(keys)}
-        if self.neighbours is not None:  # the fusion's first flows serve the vote too
+        pair_flows = None  # the fusion's first flows serve the vote too, per pair and batch item
+        if self.neighbours is not None:  # pair-major as the motion below: pair i of batch item n is row i * b + n
             sr, flows = self.neighbours.refine(sr, clip[:, keys], [at[k] for k in used])
-            vote_flows = {(k, j): flows.get((at[k], at[j])) for p in mid_pairs for k, j in ((p, p + 1), (p + 1, p))}
+            pair_flows = [
+                (flows[at[k], at[k + 1]][n : n + 1], flows[at[k + 1], at[k]][n : n + 1])
+                for k in mid_pairs
+                for n in range(b)
+            ]
             del flows
             at = {k: i for i, k in enumerate(used)}
         mids = {}
@@ -136,13 +141,6 @@ class TPNet(nn.Module):
                 in1 = clip[:, [k + 1 for k in mid_pairs]].transpose(0, 1).flatten(0, 1)
                 half = self._dtype()
                 weight0 = self.blend(in0.to(half), in1.to(half), dy.to(half), dx.to(half)).float()
-            pair_flows = None
-            if self.neighbours is not None:  # pair-major as dy: pair i of batch item n is row i * b + n
-                pair_flows = [
-                    (vote_flows[k, k + 1][n : n + 1], vote_flows[k + 1, k][n : n + 1])
-                    for k in mid_pairs
-                    for n in range(b)
-                ]
             made = self.interp.warp_midpoint(first, second, dy, dx, weight0, pair_flows)
             made = made.reshape(len(mid_pairs), b, *sr.shape[2:])
             mids = {k: made[i] for i, k in enumerate(mid_pairs)}
