@@ -30,7 +30,10 @@ def test_ctrl_c_before_the_first_segment_prints_the_resume_command(tmp_path, cli
         "--segment-frames",
         "300",
     ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # A shell without job control starts background jobs with SIGINT ignored, and Python keeps it ignored:
+    # give the child the default disposition so Ctrl-C is what a terminal user sends.
+    default_sigint = lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)  # noqa: E731
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
     seen = []
     for line in proc.stderr:  # plain progress lines: wait until the work has started
         seen.append(line)

@@ -70,7 +70,9 @@ def one_machine(library, tmp_path_factory, default_like_weights):
     """The plain loop's outputs: what every Ray run must give."""
     out = tmp_path_factory.mktemp("local")
     outcomes = batch(library, out, recursive=True, weights=default_like_weights, **OPTIONS)
-    assert [o.status for o in outcomes] == ["converted", "failed", "converted", "converted"]
+    assert [o.status for o in outcomes] == ["converted", "failed", "converted", "converted"], [
+        o.reason for o in outcomes
+    ]
     return out
 
 
@@ -117,7 +119,7 @@ def test_cluster_outputs_equal_the_one_machine_batch(tmp_path, library, one_mach
         ("broken.mp4", "failed"),
         ("long.mp4", "converted"),
         ("b.mkv", "converted"),
-    ]
+    ], [o.reason for o in outcomes]
     assert "broken.mp4" in outcomes[1].reason and "cannot read" in outcomes[1].reason
     long = outcomes[2]
     assert long.segments == 7 and sorted(long.segments_converted) == list(range(7)) and long.frames == 50
@@ -152,7 +154,9 @@ def test_node_removed_mid_job(tmp_path, library, one_machine, cluster, default_l
     cluster.add_node(num_cpus=1)  # two workers again for the next test
     assert "run" in result, "the job did not complete"
     outcomes, summary = result["run"]
-    assert [o.status for o in outcomes] == ["converted", "failed", "converted", "converted"]
+    assert [o.status for o in outcomes] == ["converted", "failed", "converted", "converted"], [
+        o.reason for o in outcomes
+    ]
     assert summary.segments_converted == 10
     assert_same_outputs(out, one_machine)
 
