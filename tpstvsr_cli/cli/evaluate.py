@@ -41,6 +41,16 @@ def eval_command(
     max_frames: Annotated[
         int | None, typer.Option(help="Use at most this many ground-truth frames per sequence (an odd count is kept).")
     ] = None,
+    degrade: Annotated[
+        str | None,
+        typer.Option(
+            "--degrade",
+            metavar="SPEC",
+            help="Degrade the 4x-down input as old footage is, the same for every method: steps applied in the order "
+            "written, e.g. x264:crf=23:fps=12 (an H.264 encode), noise:sigma=5 (Gaussian, grey levels), blur:sigma=1, "
+            "or x264:crf=32,noise:sigma=3.",
+        ),
+    ] = None,
     device: Device = "auto",
     precision: Precision = "auto",
     quality: Quality = "balanced",
@@ -56,11 +66,13 @@ def eval_command(
 ) -> None:
     """Score the model beside bicubic+averaging and ffmpeg (lanczos + minterpolate) with luma PSNR/SSIM.
 
-    Each sequence's first 2N-1 frames are the ground truth; the input is its N even frames shrunk 4x.
+    Each sequence's first 2N-1 frames are the ground truth; the input is its N even frames shrunk 4x (then
+    degraded with --degrade).
     """
     from ..evaluation.evaluate import evaluate
     from ..evaluation.protocol import parse_size
     from ..evaluation.report import print_result
+    from ..media.degrade import parse_degrade
 
     err = Console(stderr=True)
     cap = memory_cap(max_memory)
@@ -71,6 +83,7 @@ def eval_command(
         center_crop=parse_size(center_crop) if center_crop else None,
         gt_scale=gt_scale,
         max_frames=max_frames,
+        degrade=parse_degrade(degrade) if degrade is not None else None,
         device=device,
         precision=precision,
         quality=quality,

@@ -1,6 +1,7 @@
 """`tpstvsr eval` as a library call: score the model and two classical baselines on sequences under the protocol.
 
-For each sequence: ground truth (sequences.load_sequence) -> input (protocol.downscale_input) -> each method's
+For each sequence: ground truth (sequences.load_sequence) -> input (protocol.downscale_input, then the degradation
+of --degrade, media/degrade.py, when given: every method gets the same degraded input) -> each method's
 2N-1 output frames, scored one at a time against the ground truth. The model's and the bicubic baseline's
 frames stream (memory: the ground truth and a window of frames); ffmpeg's are collected first so that its
 time is its own. Times count only the methods' own work, not the scoring.
@@ -16,6 +17,7 @@ import torch
 
 from ..engine import InferenceOptions, resolve_compute, upscale_frames
 from ..errors import TpstvsrError
+from ..media.degrade import DegradeSpec, degrade_frames
 from ..models.loading import get_model
 from ..models.quality import DEFAULT_QUALITY, apply_quality, check_quality, quality_ensemble
 from .baselines import bicubic_blend
@@ -46,6 +48,7 @@ class SequenceResult:
     source_size: tuple[int, int]  # (W, H) as stored
     size: tuple[int, int]  # (W, H) of the ground truth scored (after --gt-scale and cropping)
     frames: int  # 2N-1 ground-truth frames; the input has N
+    input_bits_per_pixel: float | None = None  # of the degraded input's last encode (--degrade with x264)
     scores: dict[str, Scores] = field(default_factory=dict)
 
 
@@ -143,6 +146,7 @@ class Selection:
     center_crop: tuple[int, int] | None = None  # WxH, after gt_scale
     gt_scale: float | None = None  # downscale the ground truth first
     max_frames: int | None = None  # at most this many ground-truth frames (an odd count is kept)
+    degrade: DegradeSpec | None = None  # applied to the 4x-down input before any method sees it
 
 
 @dataclass
@@ -159,13 +163,18 @@ def _score_sequence(run: _Run, path: Path, selection: Selection, first: bool) ->
     seq = load_sequence(
         Path(path), max_frames=selection.max_frames, gt_scale=selection.gt_scale, crop=selection.center_crop
     )
-    inputs = downscale_input(seq.truth)
+    inputs, bpp = downscale_input(seq.truth), None
+    if selection.degrade is not None:
+        degraded = degrade_frames(inputs, selection.degrade)
+        inputs, bpp = degraded.frames, degraded.bits_per_pixel
     size = (seq.truth.shape[2], seq.truth.shape[1])
     run.log(
-        f"{seq.name}: {len(seq.truth)} frames at {size[0]}x{size[1]} "
-        f"from {len(inputs)} at {size[0] // 4}x{size[1] // 4}"
+        f"{seq.name}: {len(seq.truth)} frames at {size[0]}x{size[1]} from {len(inputs)} at "
+        f"{size[0] // 4}x{size[1] // 4}"
+        + (f", degraded {selection.degrade}" if selection.degrade else "")
+        + (f" ({bpp:.3f} bits per pixel)" if bpp is not None else "")
     )
-    result = SequenceResult(seq.name, str(seq.path), seq.source_size, size, len(seq.truth))
+    result = SequenceResult(seq.name, str(seq.path), seq.source_size, size, len(seq.truth), bpp)
     if first:
         _warm_up(run.model, inputs, run.device, run.precision, run.options.max_memory)
     model_frames = upscale_frames(
@@ -198,12 +207,14 @@ def evaluate(
 ) -> EvalResult:
     """Score the model (weights file, default weights, or a random `preset`) and the baselines on each sequence.
 
-    `options`: Selection fields (center_crop, gt_scale, max_frames) and InferenceOptions fields (chunk, overlap,
-    tile, ensemble, max_memory; ensemble None or left out: the quality's), checked before any work."""
+    `options`: Selection fields (center_crop, gt_scale, max_frames, degrade) and InferenceOptions fields (chunk,
+    overlap, tile, ensemble, max_memory; ensemble None or left out: the quality's), checked before any work."""
     if not sequences:
         raise TpstvsrError("no sequences given")
     options["ensemble"] = quality_ensemble(check_quality(quality), options.get("ensemble"))
-    selection = Selection(**{k: options.pop(k) for k in ("center_crop", "gt_scale", "max_frames") if k in options})
+    selection = Selection(
+        **{k: options.pop(k) for k in ("center_crop", "gt_scale", "max_frames", "degrade") if k in options}
+    )
     inference = InferenceOptions(**options)
     log = log or (lambda _msg: None)
     compute = resolve_compute(device, precision)  # the same rules as upscale's: fp16 on the CPU runs as fp32
@@ -230,6 +241,7 @@ def evaluate(
         "gt_scale": selection.gt_scale,
         "center_crop": list(selection.center_crop) if selection.center_crop else None,
         "max_frames": selection.max_frames,
+        "degrade": str(selection.degrade) if selection.degrade else None,
         "torch_threads": torch.get_num_threads(),
     }
     return EvalResult(label, settings, results, overall)

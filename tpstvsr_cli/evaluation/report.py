@@ -64,8 +64,9 @@ _COLUMNS = [
 
 def build_table(result: EvalResult) -> Table:
     # A compact box and collapsed padding keep all nine columns inside an 80-column terminal.
+    degrade = result.settings.get("degrade")
     table = Table(
-        title=f"Luma (BT.601 Y) scores, model: {result.model}",
+        title=f"Luma (BT.601 Y) scores, model: {result.model}" + (f"; input degraded: {degrade}" if degrade else ""),
         title_justify="left",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
