@@ -168,3 +168,12 @@ def test_train_only_one_module_leaves_the_others_as_they_were(frame_dirs, tmp_pa
             assert torch.equal(p, q), name
     with pytest.raises(TpstvsrError, match="no such module"):
         train(_cfg(frame_dirs, tmp_path / "c", val=[], train_only="nothing"))
+
+
+def test_degrade_run_trains_and_validates_on_degraded_input(frame_dirs, tmp_path):
+    torch.set_num_threads(1)
+    result = train(_cfg(frame_dirs, tmp_path, degrade=True, stage_steps=(0, 0, 3), crop=32))
+    assert result["stopped"] == "done" and result["step"] == 3
+    (entry,) = result["history"]
+    assert {"deg_psnr", "deg_gain", "deg_gain_odd"} <= set(entry)
+    assert entry["deg_psnr"] < entry["psnr"]  # the same crops, the input through x264 at CRF 28: a harder input

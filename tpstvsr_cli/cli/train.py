@@ -61,6 +61,14 @@ def train_command(
             help="Draw clips in proportion to their detail to this power (0: by length alone; 1 favours texture).",
         ),
     ] = 0.0,
+    degrade: Annotated[
+        bool,
+        typer.Option(
+            "--degrade",
+            help="Train for compressed footage: each input clip through a random chain of x264 encodes (CRF 18-35), "
+            "Gaussian noise and mild blur in random order (10% stay clean). Off: clean bicubic input.",
+        ),
+    ] = False,
     lr: Annotated[float, typer.Option(help="Adam learning rate at the start of each stage.")] = 4e-4,
     max_minutes: Annotated[
         float | None, typer.Option("--max-minutes", help="Stop (with a checkpoint) after this long.")
@@ -130,6 +138,7 @@ def train_command(
         max_stride=max_stride,
         crop_tries=crop_tries,
         detail_power=detail_power,
+        degrade=degrade,
         lr=lr,
         max_minutes=max_minutes,
         max_steps=max_steps,

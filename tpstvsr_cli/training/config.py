@@ -20,6 +20,7 @@ class TrainConfig:
     max_stride: int = 1  # temporal stride drawn from 1..max_stride per sample (larger motion)
     crop_tries: int = 1  # the crop is the most detailed of this many random positions (samples.py)
     detail_power: float = 0.0  # clips drawn by sqrt(length) x their detail to this power (samples.py)
+    degrade: bool = False  # inputs through random x264 encodes, noise and blur (degradations.py)
     lr: float = 4e-4
     lr_milestones: tuple[float, ...] = (0.5, 0.8)  # fractions of each stage where lr is multiplied by 0.2
     max_minutes: float | None = None

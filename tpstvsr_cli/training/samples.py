@@ -17,6 +17,7 @@ import torch
 
 from ..engine.tensors import frames_to_tensor
 from ..models.profiles import degrade_clip
+from .degradations import DegradeOptions, degrade_batch
 from .frame_pool import Clip
 
 
@@ -96,12 +97,16 @@ def make_batch(
     max_stride: int = 1,
     crop_tries: int = 1,
     probs: np.ndarray | None = None,
+    degrade: DegradeOptions | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(lr [B, T, 3, crop/4, crop/4], gt [B, 2T-1, 3, crop, crop]) as float 0..1."""
+    """(lr [B, T, 3, crop/4, crop/4], gt [B, 2T-1, 3, crop, crop]) as float 0..1; with `degrade`, each input clip
+    further degraded by a random chain (degradations.py; no draws are made without it)."""
     gt_frames = 2 * in_frames - 1
     if probs is None:
         probs = clip_probabilities(clips, gt_frames)
     gt = np.stack([draw_sample(clips, rng, gt_frames, crop, max_stride, crop_tries, probs) for _ in range(batch)])
     gt = frames_to_tensor(gt)
     lr = degrade_clip(gt).mul_(255).round_().clamp_(0, 255).div_(255)
+    if degrade is not None:
+        lr = degrade_batch(lr, rng, degrade)
     return lr, gt

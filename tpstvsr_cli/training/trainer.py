@@ -21,12 +21,13 @@ from ..models.loading import get_model
 from ..models.release import save_release
 from .checkpoint import load_checkpoint, restore_rngs, save_checkpoint
 from .config import STAGE_NAMES, TrainConfig
+from .degradations import DegradeOptions
 from .frame_pool import load_pool
 from .losses import VGGLoss, joint_loss, l1, tpsrm_loss
 from .progress import TrainProgress
 from .samples import clip_probabilities, make_batch
 from .stop_signals import StopSignals
-from .validate import load_val_clips, validate
+from .validate import VAL_DEGRADE, load_val_clips, validate
 
 
 def pick_device(name: str, local_rank: int = 0) -> torch.device:
@@ -119,6 +120,7 @@ class _Run:
         log = self.console.log if self.main else (lambda *_: None)
         self.clips = load_pool(cfg.data, cfg.cache_dir, 2 * cfg.in_frames - 1, log=log)
         self.clip_probs = clip_probabilities(self.clips, 2 * cfg.in_frames - 1, cfg.detail_power)
+        self.degrade = DegradeOptions() if cfg.degrade else None
         self.val_clips = load_val_clips(cfg.val) if (cfg.val and self.main) else []
         self.vgg = VGGLoss(torch.load(cfg.vgg_weights, map_location="cpu")).to(device) if cfg.vgg_weights else None
         cuda = device.type == "cuda"
@@ -173,9 +175,8 @@ class _Run:
         cfg = self.cfg
         for group in opt.param_groups:
             group["lr"] = stage_lr(cfg, self.stage, self.stage_step)
-        lr_clip, gt = make_batch(
-            self.clips, self.rng, cfg.batch, cfg.in_frames, cfg.crop, cfg.max_stride, cfg.crop_tries, self.clip_probs
-        )
+        shape = (cfg.batch, cfg.in_frames, cfg.crop, cfg.max_stride, cfg.crop_tries)
+        lr_clip, gt = make_batch(self.clips, self.rng, *shape, self.clip_probs, self.degrade)
         with self.amp:
             loss, terms = _stage_loss(net, self.stage, lr_clip.to(self.device), gt.to(self.device), self.vgg)
         opt.zero_grad(set_to_none=True)
@@ -194,6 +195,9 @@ class _Run:
     def validate(self) -> None:
         self.model.eval()
         v = validate(self.model, self.val_clips, self.device)
+        if self.cfg.degrade:  # the same crops, input through VAL_DEGRADE
+            d = validate(self.model, self.val_clips, self.device, VAL_DEGRADE)
+            v.update({f"deg_{k}": d[k] for k in ("psnr", "gain", "gain_odd")})
         self.model.train()
         minutes = round((time.monotonic() - self.start) / 60, 2)
         self.history.append(
@@ -204,9 +208,10 @@ class _Run:
                 **{k: round(x, 3) for k, x in v.items()},
             }
         )
+        deg = f"; {VAL_DEGRADE}: gain {v['deg_gain']:+.2f}, odd {v['deg_gain_odd']:+.2f}" if "deg_gain" in v else ""
         self.console.log(
             f"val step {self.step}: psnr {v['psnr']:.2f} (base {v['base']:.2f}, "
-            f"gain {v['gain']:+.2f}; odd {v['gain_odd']:+.2f})"
+            f"gain {v['gain']:+.2f}; odd {v['gain_odd']:+.2f}){deg}"
         )
 
     def run_stages(self, progress, signals):

@@ -1,4 +1,6 @@
-"""Quick validation during training: luma PSNR of the model and of bicubic + averaging on small crops."""
+"""Quick validation during training: luma PSNR of the model and of bicubic + averaging on small crops.
+
+Training with --degrade also validates on input degraded with VAL_DEGRADE (both methods get the same input)."""
 
 from pathlib import Path
 
@@ -7,9 +9,12 @@ import torch
 
 from ..engine.tensors import frames_to_tensor, tensor_to_frames
 from ..evaluation.metrics import psnr, rgb_to_y
+from ..media.degrade import DegradeSpec, degrade_frames, parse_degrade
 from ..media.frame_folder import list_frames, read_frame
 from ..models.profiles import blend_time, degrade_clip, resize_frames
 from .frame_pool import halve_if_large
+
+VAL_DEGRADE = parse_degrade("x264:crf=28:fps=12")
 
 
 def psnr_y(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -31,11 +36,14 @@ def load_val_clips(folders: list[Path], frames: int = 9, crop: int = 256) -> lis
 
 
 @torch.no_grad()
-def validate(model, clips: list[torch.Tensor], device) -> dict:
-    """Mean PSNR-Y over clips: model, baseline, and both on the interpolated (odd) frames."""
+def validate(model, clips: list[torch.Tensor], device, degrade: DegradeSpec | None = None) -> dict:
+    """Mean PSNR-Y over clips: model, baseline, and both on the interpolated (odd) frames; the input further
+    degraded by `degrade` when given."""
     rows = []
     for gt in clips:
         lr = degrade_clip(gt).mul(255).round().div(255)
+        if degrade is not None:
+            lr = frames_to_tensor(degrade_frames(tensor_to_frames(lr[0]), degrade).frames)[None]
         out = model(lr.to(device), frames_per_pass=4).float().cpu()
         base = blend_time(resize_frames(lr, gt.shape[-2:], antialias=False))
         rows.append(
