@@ -2,14 +2,14 @@
 
 import pytest
 
-import tpstvsr_cli.evaluation.evaluate as evaluate_module
+import tpstvsr_cli.evaluation.networks as networks_module
 from tpstvsr_cli.errors import TpstvsrError
 from tpstvsr_cli.evaluation.evaluate import evaluate
 
 
 def test_eval_runs_and_records_the_quality(sequence_folder, monkeypatch):
-    seen, real = [], evaluate_module.apply_quality
-    monkeypatch.setattr(evaluate_module, "apply_quality", lambda model, name: seen.append(name) or real(model, name))
+    seen, real = [], networks_module.apply_quality
+    monkeypatch.setattr(networks_module, "apply_quality", lambda model, name: seen.append(name) or real(model, name))
     run = dict(preset="tiny", device="cpu", use_ffmpeg=False, max_frames=3)
     fast = evaluate([sequence_folder], quality="fast", **run)
     assert seen == ["fast"] and fast.settings["quality"] == "fast" and fast.settings["ensemble"] == 1

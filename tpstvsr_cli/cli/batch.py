@@ -26,6 +26,7 @@ from .options import (
     Scale,
     SceneThreshold,
     SegmentFrames,
+    Source,
     Tile,
     TileOverlap,
     Weights,
@@ -34,7 +35,7 @@ from .options import (
     rate,
 )
 from .root import app
-from .upscale import WarningLog, err, sigterm_as_interrupt
+from .upscale import WarningLog, err, sigterm_as_interrupt, warn
 
 
 def _json(outcomes, summary=None, warnings: list[str] = ()) -> str:
@@ -50,6 +51,7 @@ def _json(outcomes, summary=None, warnings: list[str] = ()) -> str:
             "fps": rate(o.frames, o.seconds) if o.status == "converted" else None,
             "reason": o.reason,
             "warnings": o.warnings,
+            "source": getattr(o, "source", None),
             **(o.extra_json() if hasattr(o, "extra_json") else {}),
         }
         for o in outcomes
@@ -57,6 +59,21 @@ def _json(outcomes, summary=None, warnings: list[str] = ()) -> str:
     counts = {status: sum(o.status == status for o in outcomes) for status in ("converted", "skipped", "failed")}
     job = [w for w in warnings if not any(w in o.warnings for o in outcomes)]
     return json.dumps({"files": files, **counts, "warnings": job, **(summary.to_json() if summary else {})}, indent=2)
+
+
+def _ray_weights(source: str | None, weights: Path | None) -> Path | None:
+    """--engine ray runs one weights file for the whole job: --source compressed's, else --weights or the clean
+    ones (auto judges no film there)."""
+    from ..errors import TpstvsrError
+    from ..models.sources import choose_weights
+
+    if source in (None, "auto"):
+        if source is not None and weights is not None:
+            raise TpstvsrError("give --weights or --source, not both")
+        if source == "auto":
+            warn("--engine ray does not judge films: the clean weights (--source compressed for compressed films)")
+        return weights
+    return choose_weights(source, weights).weights
 
 
 Engine = Annotated[
@@ -94,6 +111,7 @@ def batch_command(  # one parameter per flag: typer reads the signature
         str | None, typer.Option("--ext", help="Output container, e.g. mp4 (default: keep each file's).")
     ] = None,
     weights: Weights = None,
+    source: Source = None,
     device: Device = "auto",
     precision: Precision = "auto",
     chunk: Chunk = 16,
@@ -132,8 +150,11 @@ def batch_command(  # one parameter per flag: typer reads the signature
         from ..distributed.ray_engine import print_summary, ray_batch
 
         run_batch, more = ray_batch, {"address": address, "workers": workers}
+        weights = _ray_weights(source, weights)
     elif address is not None or workers is not None:
         raise TpstvsrError("--address and --workers need --engine ray")
+    else:
+        more["source"] = source
     try:
         with sigterm_as_interrupt():
             outcomes = run_batch(

@@ -15,6 +15,7 @@ from .options import (
     Overlap,
     Precision,
     Quality,
+    Source,
     Tile,
     Weights,
     memory_cap,
@@ -29,6 +30,7 @@ def eval_command(
         typer.Argument(help="Ground-truth sequences: folders of frames (PNG/JPG) or video files.", show_default=False),
     ],
     weights: Weights = None,
+    source: Source = None,
     model: NetPreset = None,
     center_crop: Annotated[
         str | None,
@@ -79,6 +81,7 @@ def eval_command(
     result = evaluate(
         sequences,
         weights=weights,
+        source=source,
         preset=model,
         center_crop=parse_size(center_crop) if center_crop else None,
         gt_scale=gt_scale,

@@ -24,6 +24,17 @@ NetPreset = Annotated[
         "tests. (Not the encoder's preset: that is --encoder-preset on upscale and batch.)",
     ),
 ]
+Source = Annotated[
+    str | None,
+    typer.Option(
+        "--source",
+        metavar="clean|compressed|auto",
+        show_default=False,
+        help="Which shipped weights: clean (trained on clean input), compressed (for lossy encodes, noise: DVDs, "
+        "rips, VHS captures) or auto, the default: the input judged by its codec and bits per pixel, and by "
+        "re-encoding, block edges and noise in its frames. Not with --weights.",
+    ),
+]
 Device = Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N.")]
 Precision = Annotated[
     str,

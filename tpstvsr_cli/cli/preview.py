@@ -19,6 +19,7 @@ from .options import (
     Precision,
     Quality,
     Quiet,
+    Source,
     Tile,
     TileOverlap,
     Weights,
@@ -40,6 +41,7 @@ def preview_command(  # one parameter per flag: typer reads the signature
     output: Annotated[Path, typer.Argument(help="The PNG to write.")],
     at: At = "0",
     weights: Weights = None,
+    source: Source = None,
     device: Device = "auto",
     precision: Precision = "auto",
     overlap: Overlap = 2,
@@ -57,12 +59,18 @@ def preview_command(  # one parameter per flag: typer reads the signature
     """Look before converting: the frame at --at and the in-between frame after it, 4x, as one PNG; left
     bicubic (+ averaging for the in-between frame), right tpstvsr, captioned. Seconds, not hours."""
     from ..conversion.preview import preview
+    from ..models.quality import check_quality
+    from ..models.sources import choose_weights
 
+    check_quality(quality)  # a bad level is refused before --source auto judges the input
+    choice = choose_weights(source, weights, input)
+    if (choice.judgement is not None or source is not None) and not quiet and not json_out:
+        err.print(f"{choice.source} weights ({choice.reason})", style="dim", highlight=False, soft_wrap=True)
     result = preview(
         input,
         output,
         at,
-        weights=weights,
+        weights=choice.weights,
         device=device,
         precision=precision,
         overlap=overlap,

@@ -36,6 +36,7 @@ from .options import (
     Scale,
     SceneThreshold,
     SegmentFrames,
+    Source,
     Start,
     Strict,
     Tile,
@@ -131,6 +132,7 @@ def upscale_command(  # one parameter per flag: typer reads the signature
         Path, typer.Argument(help="A video file (container from the extension), or a folder for 00000000.png, ...")
     ],
     weights: Weights = None,
+    source: Source = None,
     device: Device = "auto",
     precision: Precision = "auto",
     chunk: Chunk = 16,
@@ -163,15 +165,21 @@ def upscale_command(  # one parameter per flag: typer reads the signature
     """Convert a video to twice the frame rate and four times the width and height (--scale, --keep-rate,
     --keep-size for less; --start and --duration for a piece)."""
     from ..conversion.convert import upscale
+    from ..models.quality import check_quality
+    from ..models.sources import choose_weights
 
     cap = memory_cap(max_memory)
     said = WarningLog()
     try:
         with sigterm_as_interrupt():
+            check_quality(quality)  # a bad level is refused before --source auto judges the input
+            choice = choose_weights(source, weights, input)
+            if (choice.judgement is not None or source is not None) and not quiet:
+                err.print(f"{choice.source} weights ({choice.reason})", style="dim", highlight=False, soft_wrap=True)
             result = upscale(
                 input,
                 output,
-                weights=weights,
+                weights=choice.weights,
                 device=device,
                 precision=precision,
                 chunk=chunk,

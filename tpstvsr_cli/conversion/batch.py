@@ -28,6 +28,7 @@ from .convert import upscale
 from .lock import OutputLocked
 from .progress import progress_bar
 from .settings import ConversionSettings, split_options
+from .source import ModelPicker
 
 
 @dataclass
@@ -40,6 +41,7 @@ class FileOutcome:
     reason: str = ""
     busy: bool = False  # skipped because another run is writing this output now (it is not done)
     warnings: list[str] = field(default_factory=list)  # the warning lines said while this file was converted
+    source: str | None = None  # the weights --source chose for it: "clean" or "compressed" (None: --weights)
 
 
 def find_videos(in_dir: Path, recursive: bool) -> list[Path]:
@@ -127,11 +129,15 @@ def _convert(video: Path, out: Path, settings: ConversionSettings, net, bar, on_
     if is_complete(video, out):
         return FileOutcome(video, out, "skipped", reason="output already complete")
     try:
+        source = None
+        if isinstance(net, ModelPicker):  # --source: this film's weights, judged when auto
+            net, choice = net.for_input(video)
+            source = choice.source
         out.parent.mkdir(parents=True, exist_ok=True)
         result = upscale(
             video, out, settings, model=net, overwrite=True, resume=True, progress=bar, on_warning=on_warning
         )
-        return FileOutcome(video, out, "converted", result.frames_out, result.seconds)
+        return FileOutcome(video, out, "converted", result.frames_out, result.seconds, source=source)
     except OutputLocked as exc:  # two batches over one folder share the work instead of both failing
         return FileOutcome(video, out, "skipped", reason=str(exc), busy=True)
     except (TpstvsrError, OSError, RuntimeError, ValueError) as exc:  # one bad file must not stop the rest
@@ -148,9 +154,11 @@ def batch(
     ext: str | None = None,
     model=None,
     weights: Path | None = None,
+    source: str | None = None,
     **options,
 ) -> list[FileOutcome]:
-    """Convert each video under IN_DIR to the same relative path under OUT_DIR (suffix `ext` if given).
+    """Convert each video under IN_DIR to the same relative path under OUT_DIR (suffix `ext` if given); each film
+    with `weights`, or the weights `source` picks for it (models/sources.py; None with no weights: auto).
 
     `options`: as upscale()'s (settings fields, inference fields, quiet and on_warning)."""
     in_dir, out_dir = Path(in_dir), Path(out_dir)
@@ -164,11 +172,13 @@ def batch(
     if compute.note:
         run.warn(compute.note)
     check_encoders(settings.encoder, {(ext or v.suffix).lower() for v in videos}, ext)
-    net = (
-        model
-        if model is not None
-        else get_model(weights=weights, device=compute.device, dtype=compute.weights_dtype)[0]
-    )
+
+    def load(path: Path | None):
+        return get_model(weights=path, device=compute.device, dtype=compute.weights_dtype)[0]
+
+    net = model
+    if model is None:  # a weights file is loaded now (a bad one stops the batch); --source picks per film
+        net = load(weights) if weights is not None and source is None else ModelPicker(source, weights, load)
     outcomes: list[FileOutcome] = []
     with progress_bar(run.quiet) as bar:
         overall = bar.add_task("files", total=len(videos), unit="files", rate_unit=None)

@@ -18,11 +18,11 @@ import torch
 from ..engine import InferenceOptions, resolve_compute, upscale_frames
 from ..errors import TpstvsrError
 from ..media.degrade import DegradeSpec, degrade_frames
-from ..models.loading import get_model
-from ..models.quality import DEFAULT_QUALITY, apply_quality, check_quality, quality_ensemble
+from ..models.quality import DEFAULT_QUALITY, check_quality, quality_ensemble
 from .baselines import bicubic_blend
 from .ffmpeg_baseline import lanczos_minterpolate
 from .metrics import score_frame
+from .networks import EvalNetworks
 from .protocol import downscale_input
 from .sequences import load_sequence
 
@@ -49,6 +49,8 @@ class SequenceResult:
     size: tuple[int, int]  # (W, H) of the ground truth scored (after --gt-scale and cropping)
     frames: int  # 2N-1 ground-truth frames; the input has N
     input_bits_per_pixel: float | None = None  # of the degraded input's last encode (--degrade with x264)
+    source: str | None = None  # the weights --source picked for this input ("clean"/"compressed"), and why
+    source_reason: str | None = None
     scores: dict[str, Scores] = field(default_factory=dict)
 
 
@@ -120,17 +122,6 @@ def mean_scores(scores: list[Scores]) -> Scores:
     )
 
 
-def _load(weights: Path | None, preset: str | None) -> tuple[torch.nn.Module, str]:
-    if weights is not None and preset is not None:
-        raise TpstvsrError("give --weights or --model, not both")
-    if preset is not None:
-        torch.manual_seed(0)  # random weights, but the same ones every run
-        return get_model(preset)[0], f"preset {preset}, random weights"
-    model, meta = get_model(weights=weights)
-    name = Path(weights).name if weights is not None else "default weights"
-    return model, f"{name} (preset {meta.get('preset')})"
-
-
 def _warm_up(
     model: torch.nn.Module, inputs: np.ndarray, device: torch.device, precision: str, max_memory: int | None = None
 ) -> None:
@@ -151,7 +142,7 @@ class Selection:
 
 @dataclass
 class _Run:
-    model: torch.nn.Module
+    networks: EvalNetworks
     options: InferenceOptions
     device: torch.device
     precision: str
@@ -175,10 +166,14 @@ def _score_sequence(run: _Run, path: Path, selection: Selection, first: bool) ->
         + (f" ({bpp:.3f} bits per pixel)" if bpp is not None else "")
     )
     result = SequenceResult(seq.name, str(seq.path), seq.source_size, size, len(seq.truth), bpp)
+    model, choice = run.networks.for_inputs(inputs)
+    if choice is not None:
+        result.source, result.source_reason = choice.source, choice.reason
+        run.log(f"  {choice.source} weights ({choice.reason})")
     if first:
-        _warm_up(run.model, inputs, run.device, run.precision, run.options.max_memory)
+        _warm_up(model, inputs, run.device, run.precision, run.options.max_memory)
     model_frames = upscale_frames(
-        run.model,
+        model,
         inputs,
         run.options,
         device=run.device,
@@ -198,6 +193,7 @@ def evaluate(
     *,
     weights: Path | None = None,
     preset: str | None = None,
+    source: str | None = None,
     device: str = "auto",
     precision: str = "auto",
     quality: str = DEFAULT_QUALITY,
@@ -205,7 +201,8 @@ def evaluate(
     log: Callable[[str], None] | None = None,
     **options,
 ) -> EvalResult:
-    """Score the model (weights file, default weights, or a random `preset`) and the baselines on each sequence.
+    """Score the model (a weights file, a random `preset`, or the shipped weights `source` picks per sequence,
+    None: auto) and the baselines on each sequence.
 
     `options`: Selection fields (center_crop, gt_scale, max_frames, degrade) and InferenceOptions fields (chunk,
     overlap, tile, ensemble, max_memory; ensemble None or left out: the quality's), checked before any work."""
@@ -220,16 +217,14 @@ def evaluate(
     compute = resolve_compute(device, precision)  # the same rules as upscale's: fp16 on the CPU runs as fp32
     if compute.note:
         log(f"warning: {compute.note}")
-    model, label = _load(weights, preset)
-    model, note = apply_quality(model, quality)  # the same network upscale runs at this --quality
-    if note:
-        log(f"warning: {note}")
-    run = _Run(model, inference, compute.device, compute.precision, use_ffmpeg, log)
+    networks = EvalNetworks(weights, preset, source, quality, log)
+    run = _Run(networks, inference, compute.device, compute.precision, use_ffmpeg, log)
     results = [_score_sequence(run, path, selection, first=i == 0) for i, path in enumerate(sequences)]
     overall = {m: mean_scores([r.scores[m] for r in results]) for m in results[0].scores}
     settings = {
         "weights": str(weights) if weights is not None else None,
         "preset": preset,
+        "source": networks.source,
         "device": str(compute.device),
         "precision": compute.precision,
         "quality": quality,
@@ -244,4 +239,4 @@ def evaluate(
         "degrade": str(selection.degrade) if selection.degrade else None,
         "torch_threads": torch.get_num_threads(),
     }
-    return EvalResult(label, settings, results, overall)
+    return EvalResult(networks.label, settings, results, overall)
