@@ -238,7 +238,8 @@ class FailsLonger(torch.nn.Module):
 
 
 def test_when_the_smallest_tiles_fail_windows_get_shorter_for_the_rest_of_the_video(net, monkeypatch, capsys):
-    """Same frames as a run planned with that chunk and those tiles from the start."""
+    """The pieces handed over stay as they were made; from the piece that failed on, the same frames as a run
+    planned with the shorter chunk and those tiles from the start."""
     monkeypatch.setattr("tpstvsr_cli.engine.runner.available_bytes", lambda device, cap=None: 1 << 40)
     frames, plans = _frames(9), {}
     options = dict(overlap=1, tile_overlap=8)
@@ -246,9 +247,11 @@ def test_when_the_smallest_tiles_fail_windows_get_shorter_for_the_rest_of_the_vi
     assert plans[("piece", 40, 56)] == 2  # chunk 8 -> 4 -> 2: 2 + 2 * 2 context frames fit
     assert "continuing in chunks of 2 frames" in capsys.readouterr().err
     tiles = {(40, 56): plans[(40, 56)]}
-    reference = list(upscale_frames(net, frames, chunk=2, plans=tiles, **options))
-    assert len(out) == len(reference) == 17
-    assert all(np.array_equal(a, b) for a, b in zip(out, reference))
+    # chunk 4's first piece has no context before it (6 frames): it fits, and only the next one fails
+    first = list(upscale_frames(net, frames, chunk=4, plans=dict(tiles), **options))[:8]
+    rest = list(upscale_frames(net, frames, chunk=2, plans=dict(tiles), **options))[8:]
+    assert len(out) == len(first) + len(rest) == 17
+    assert all(np.array_equal(a, b) for a, b in zip(out, first + rest))
 
 
 def test_when_one_frame_windows_fail_too_the_error_says_so(net, monkeypatch):
@@ -269,3 +272,24 @@ def test_windows_are_planned_shorter_when_their_outputs_would_not_fit(net, monke
     out = runner(_frames(13), slice(4, 21))
     assert runner.plans[("piece", 40, 56)] == 2 and any("chunks of 2 frames" in w for w in warnings)
     assert out.shape == expected.shape
+
+
+def test_shorter_windows_hand_over_one_piece_at_a_time(net, monkeypatch):
+    """A window run in pieces hands each piece's outputs over before the next piece runs, so one piece's outputs
+    are held, not the whole window's (issue 20: concatenated, the pieces of a 320x180 window under a 1.3 GB
+    ulimit took as much as the window they replaced)."""
+    monkeypatch.setattr("tpstvsr_cli.engine.runner.available_bytes", lambda *a: 40 * 56 * 16 * 3 * 4 * 12)
+    backend = TorchBackend(net, torch.device("cpu"), torch.float32)
+    runs = []
+    counting = lambda clip, keep: runs.append(keep) or backend(clip, keep)  # noqa: E731
+    counting.device, counting.dtype, counting.input_dtype = backend.device, backend.dtype, backend.input_dtype
+    counting.pad_multiple = backend.pad_multiple
+    runner = WindowRunner(counting, net, InferenceOptions(chunk=8, tile_overlap=8), window_frames=13, kept_frames=17)
+    parts = []
+    for part in runner.outputs(_frames(13), slice(4, 21)):
+        parts.append((part.shape[0], len(runs)))
+    assert runner.plans[("piece", 40, 56)] == 2
+    # outputs 4..20 of the window: cores of 2 frames, the last one frame; each piece run only when asked for
+    tiles = parts[0][1]  # backend calls per piece
+    assert [n for n, _ in parts] == [4, 4, 4, 4, 1] and [r for _, r in parts] == [tiles * i for i in range(1, 6)]
+    assert torch.equal(torch.cat(list(runner.outputs(_frames(13), slice(4, 21)))), runner(_frames(13), slice(4, 21)))

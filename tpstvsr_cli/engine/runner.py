@@ -10,7 +10,7 @@ the rest of the video.
 import gc
 import math
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import torch
@@ -154,17 +154,28 @@ class WindowRunner:
         self.warn(f"out of memory ({failure}); continuing in {ny}x{nx} tiles per frame")
 
     def __call__(self, frames: list[np.ndarray], keep: slice) -> torch.Tensor:
+        """The window's kept outputs [K, 3, 4H, 4W], all at once (outputs() hands them over piece by piece)."""
+        return torch.cat(list(self.outputs(frames, keep)))
+
+    def outputs(self, frames: list[np.ndarray], keep: slice) -> Iterator[torch.Tensor]:
+        """The window's kept outputs in consecutive parts [k, 3, 4H, 4W]: the whole window, or its core in shorter
+        pieces where memory is short, each part handed over before the next runs, so that only one piece's outputs
+        are held (concatenated, a window's pieces took as much memory as the window they replaced: issue 20)."""
         clip = frames_to_tensor(np.stack(frames), self.backend.input_dtype, self.device).unsqueeze(0)
         h, w = clip.shape[-2:]
         chunk = self.options.chunk
         self.spans(h, w)  # the plan may shorten the windows too
+        rest = keep  # the kept outputs not handed over yet
         while True:
             piece = self.plans.get(("piece", h, w), chunk)
             try:
                 if piece >= chunk:
-                    return self._in_tiles(clip, keep)
-                pieces = core_pieces(clip.shape[1], keep, piece, self.context)
-                return torch.cat([self._in_tiles(clip[:, a:b], k) for a, b, k in pieces])
+                    yield self._in_tiles(clip, keep)
+                    return
+                for start, end, k in core_pieces(clip.shape[1], rest, piece, self.context):
+                    yield self._in_tiles(clip[:, start:end], k)
+                    rest = slice(2 * (start + (k.stop + 1) // 2), rest.stop, rest.step)  # from the next core on
+                return
             except _SmallestTilesFailed as exc:
                 if piece <= MIN_CHUNK:
                     shorter = f" and chunks of {MIN_CHUNK} frames" if chunk > MIN_CHUNK else ""

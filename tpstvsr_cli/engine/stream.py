@@ -108,8 +108,10 @@ def _windows(
             return
         win = window_for_core(core, chunk, overlap, total if ended else None)
         keep = slice(win.keep.start, 2 * (win.core_end - win.start) - 1, 2) if keys_only else win.keep
-        for frame in run(buf[win.start - buf_start : win.end - buf_start], keep):
-            yield tensor_to_frames(frame)
+        for part in run.outputs(buf[win.start - buf_start : win.end - buf_start], keep):
+            for frame in part:
+                yield tensor_to_frames(frame)
+            del part  # before the next part is made: one part's outputs held at a time
         if win.last:
             return
         core = win.core_end
