@@ -119,3 +119,24 @@ def test_weights_and_source_together_are_refused(shipped, tmp_path, monkeypatch,
     args = (command, film, *outs, "--weights", shipped["clean"], "--source", "clean", "--device", "cpu")
     code, out, err = run_cli(monkeypatch, capsys, *args)
     assert code == 2 and err.startswith("error:") and "not both" in err and len(err.strip().splitlines()) == 1
+
+
+def test_preview_both_puts_the_compressed_weights_beside_the_clean(shipped, tmp_path, monkeypatch, capsys):
+    from PIL import Image
+
+    from tpstvsr_cli.conversion.preview import CAPTION, GAP
+
+    film = mandelbrot(tmp_path / "f.mkv", "-c:v", "ffv1")
+    out = tmp_path / "look.png"
+    code, _, err = run_cli(
+        monkeypatch, capsys, "preview", film, out, "--at", "0.2", "--source", "both", "--device", "cpu"
+    )
+    assert code == 0, err
+    sheet = np.asarray(Image.open(out))
+    w, h = 4 * 64, 4 * 48
+    assert sheet.shape == (2 * (h + CAPTION) + GAP, 3 * w + 2 * GAP, 3)
+    clean, compressed = (sheet[CAPTION : CAPTION + h, i * (w + GAP) : i * (w + GAP) + w] for i in (1, 2))
+    assert not np.array_equal(clean, compressed)
+    shipped["compressed"].unlink()
+    code, _, err = run_cli(monkeypatch, capsys, "preview", film, out, "--source", "both", "--overwrite")
+    assert code == 2 and "--source both: weights file not found" in err

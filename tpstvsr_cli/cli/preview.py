@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from ..errors import TpstvsrError
 from .options import (
     Deinterlace,
     Device,
@@ -19,7 +20,6 @@ from .options import (
     Precision,
     Quality,
     Quiet,
-    Source,
     Tile,
     TileOverlap,
     Weights,
@@ -29,6 +29,16 @@ from .root import app
 from .upscale import warn
 
 err = Console(stderr=True)
+PreviewSource = Annotated[
+    str | None,
+    typer.Option(
+        "--source",
+        metavar="clean|compressed|auto|both",
+        show_default=False,
+        help="Which shipped weights, as on upscale (auto, the default: the input judged); both: a third column, "
+        "the clean weights beside the compressed ones. Not with --weights.",
+    ),
+]
 At = Annotated[
     str,
     typer.Option("--at", metavar="TIME", help="Where in the input: seconds, or HH:MM:SS[.ms]."),
@@ -41,7 +51,7 @@ def preview_command(  # one parameter per flag: typer reads the signature
     output: Annotated[Path, typer.Argument(help="The PNG to write.")],
     at: At = "0",
     weights: Weights = None,
-    source: Source = None,
+    source: PreviewSource = None,
     device: Device = "auto",
     precision: Precision = "auto",
     overlap: Overlap = 2,
@@ -60,17 +70,27 @@ def preview_command(  # one parameter per flag: typer reads the signature
     bicubic (+ averaging for the in-between frame), right tpstvsr, captioned. Seconds, not hours."""
     from ..conversion.preview import preview
     from ..models.quality import check_quality
-    from ..models.sources import choose_weights
+    from ..models.sources import choose_weights, source_weights
 
     check_quality(quality)  # a bad level is refused before --source auto judges the input
-    choice = choose_weights(source, weights, input)
-    if (choice.judgement is not None or source is not None) and not quiet and not json_out:
-        err.print(f"{choice.source} weights ({choice.reason})", style="dim", highlight=False, soft_wrap=True)
+    label, also = "tpstvsr", None
+    if source == "both":  # clean and compressed side by side
+        choice = choose_weights("clean", weights)
+        compressed = source_weights("compressed")
+        if not compressed.is_file():
+            raise TpstvsrError(f"--source both: weights file not found: {compressed}")
+        label, also = "tpstvsr clean", ("tpstvsr compressed", compressed)
+    else:
+        choice = choose_weights(source, weights, input)
+        if (choice.judgement is not None or source is not None) and not quiet and not json_out:
+            err.print(f"{choice.source} weights ({choice.reason})", style="dim", highlight=False, soft_wrap=True)
     result = preview(
         input,
         output,
         at,
         weights=choice.weights,
+        label=label,
+        also=also,
         device=device,
         precision=precision,
         overlap=overlap,

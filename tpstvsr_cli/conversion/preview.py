@@ -6,6 +6,8 @@ frame 2k and the in-between frame 2k+1. The PNG holds two rows, each left bicubi
 caption strip above every panel: the key frame (bicubic: PIL's bicubic 4x of frame k), then the in-between
 frame (bicubic: the average of the bicubic frames k and k+1, the baseline the evaluation compares with).
 Scene cuts are not looked for: a pair across a cut shows a blend where a conversion would hold the frame.
+With `also` (preview --source both) a third column shows a second network's frames (the compressed weights beside
+the clean ones), from the same frames.
 Nothing is written but OUTPUT, atomically (a hidden temporary file in its folder, renamed).
 """
 
@@ -69,13 +71,13 @@ def _bicubic(frame: np.ndarray, scale: int = 4) -> Image.Image:
     return Image.fromarray(frame).resize((scale * w, scale * h), Image.Resampling.BICUBIC)
 
 
-def _sheet(panels: list[tuple[str, Image.Image]]) -> Image.Image:
-    """Four captioned panels, two by two, in reading order."""
+def _sheet(panels: list[tuple[str, Image.Image]], columns: int = 2) -> Image.Image:
+    """Captioned panels, two rows of `columns`, in reading order."""
     w, h = panels[0][1].size
-    sheet = Image.new("RGB", (2 * w + GAP, 2 * (h + CAPTION) + GAP), "white")
+    sheet = Image.new("RGB", (columns * w + (columns - 1) * GAP, 2 * (h + CAPTION) + GAP), "white")
     draw, font = ImageDraw.Draw(sheet), ImageFont.load_default()
     for i, (caption, image) in enumerate(panels):
-        x, y = (i % 2) * (w + GAP), (i // 2) * (h + CAPTION + GAP)
+        x, y = (i % columns) * (w + GAP), (i // columns) * (h + CAPTION + GAP)
         draw.text((x + 2, y + 2), caption, fill="black", font=font)
         sheet.paste(image, (x, y + CAPTION))
     return sheet
@@ -101,10 +103,13 @@ def preview(
     model=None,
     weights: Path | None = None,
     overwrite: bool = False,
+    label: str = "tpstvsr",
+    also: tuple[str, Path] | None = None,
     **options,
 ) -> PreviewResult:
     """Write OUTPUT (a PNG): the key frame shown at `at` seconds and the in-between frame after it, each as
-    bicubic (left) and tpstvsr (right). `options`: fields of ConversionSettings and InferenceOptions."""
+    bicubic (left) and tpstvsr (right; captioned `label`), and with `also` = (caption, weights) a third column from
+    those weights. `options`: fields of ConversionSettings and InferenceOptions."""
     from ..engine.device import resolve_compute
     from ..engine.stream import context_frames, make_runner
     from ..engine.tensors import tensor_to_frames
@@ -123,24 +128,27 @@ def preview(
     if compute.note:
         run.warn(compute.note)
     started = time.perf_counter()
-    if model is None:
-        model = get_model(weights=weights, device=compute.device, dtype=compute.weights_dtype)[0]
-    model, note = apply_quality(model, settings.quality)
-    if note:
-        run.warn(note)
-    frames, j, source = _pair_with_context(input, settings, at, context_frames(model, settings.inference.overlap))
-    runner = make_runner(model, settings.inference, compute.device, compute.precision, run.warn)
-    key, mid = tensor_to_frames(runner(frames, slice(2 * j, 2 * j + 2)))
+    nets = [(label, model if model is not None else get_model(weights=weights, device=compute.device,
+                                                                dtype=compute.weights_dtype)[0])]  # fmt: skip
+    if also is not None:
+        nets.append((also[0], get_model(weights=also[1], device=compute.device, dtype=compute.weights_dtype)[0]))
+    for i, (name, net) in enumerate(nets):
+        net, note = apply_quality(net, settings.quality)
+        nets[i] = (name, net)
+        if note and i == 0:
+            run.warn(note)
+    pad = max(context_frames(net, settings.inference.overlap) for _, net in nets)
+    frames, j, source = _pair_with_context(input, settings, at, pad)
     k = round(float(source.start * source.rate)) + j
     t0, t1 = k / source.rate, (k + 0.5) / source.rate
-    average = Image.blend(_bicubic(frames[j]), _bicubic(frames[j + 1]), 0.5)
-    sheet = _sheet(
-        [
-            (f"bicubic: frame {k} ({float(t0):.3f} s)", _bicubic(frames[j])),
-            (f"tpstvsr: frame {k} ({float(t0):.3f} s)", Image.fromarray(key)),
-            (f"bicubic + average: {k}|{k + 1} ({float(t1):.3f} s)", average),
-            (f"tpstvsr: in-between {k}|{k + 1} ({float(t1):.3f} s)", Image.fromarray(mid)),
-        ]
-    )
+    keys = [(f"bicubic: frame {k} ({float(t0):.3f} s)", _bicubic(frames[j]))]
+    mids = [(f"bicubic + average: {k}|{k + 1} ({float(t1):.3f} s)",
+             Image.blend(_bicubic(frames[j]), _bicubic(frames[j + 1]), 0.5))]  # fmt: skip
+    for name, net in nets:
+        runner = make_runner(net, settings.inference, compute.device, compute.precision, run.warn)
+        key, mid = tensor_to_frames(runner(frames, slice(2 * j, 2 * j + 2)))
+        keys.append((f"{name}: frame {k} ({float(t0):.3f} s)", Image.fromarray(key)))
+        mids.append((f"{name}: in-between {k}|{k + 1} ({float(t1):.3f} s)", Image.fromarray(mid)))
+    sheet = _sheet(keys + mids, columns=len(keys))
     _save_atomically(sheet, output)
     return PreviewResult(input, output, k, float(t0), *sheet.size, time.perf_counter() - started)
