@@ -8,7 +8,7 @@ import pytest
 CHECK = "from tpstvsr_cli.cli.process import tune_allocator; print(','.join(tune_allocator()))"
 
 
-def run(env_extra: dict, limit: int | None = None) -> str:
+def run(env_extra: dict, limit: int | None = None, check: str = CHECK) -> str:
     import os
     import resource
 
@@ -20,7 +20,7 @@ def run(env_extra: dict, limit: int | None = None) -> str:
             resource.setrlimit(resource.RLIMIT_AS, (limit, resource.getrlimit(resource.RLIMIT_AS)[1]))
 
     return subprocess.run(
-        [sys.executable, "-c", CHECK], env=env, capture_output=True, text=True, check=True, preexec_fn=set_limit
+        [sys.executable, "-c", check], env=env, capture_output=True, text=True, check=True, preexec_fn=set_limit
     ).stdout.strip()
 
 
@@ -48,3 +48,16 @@ def test_under_an_address_space_limit_large_blocks_are_mapped_and_the_heap_trimm
         "glibc.malloc.mmap_max=65536",
         "glibc.malloc.trim_threshold=33554432",
     ]
+
+
+STACKS = (
+    "import os, threading; os.environ.pop('OMP_STACKSIZE', None); "
+    "from tpstvsr_cli.cli.process import apply_process_settings; apply_process_settings(); "
+    "print(threading.stack_size(), os.environ.get('OMP_STACKSIZE'))"
+)
+
+
+def test_threads_reserve_small_stacks_under_an_address_space_limit_only():
+    """Each thread reserves its stack's address space: 8 MiB by default, 2 MiB under ulimit -v (issue 20)."""
+    assert run({}, limit=8 << 30, check=STACKS).split() == [str(2 << 20), "2M"]
+    assert run({}, check=STACKS).split() == ["0", "None"]  # unlimited: the defaults

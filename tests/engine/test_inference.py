@@ -73,7 +73,9 @@ def test_automatic_tiles_follow_free_memory(mixing_net, clip13, monkeypatch):
     real = __import__("tpstvsr_cli.engine.runner", fromlist=["even_spans"]).even_spans
     monkeypatch.setattr("tpstvsr_cli.engine.runner.even_spans", lambda *a: seen.append(a[1]) or real(*a))
     tiled = np.stack(list(upscale_frames(mixing_net, frames, chunk=16, overlap=8, tile_overlap=8)))
-    assert seen and seen[0] * seen[1] >= 4
+    # The outputs alone take over half that budget, so the plan also halves the windows (chunk 8: 27 frames),
+    # and the tiles are planned for those: at least 2 (4 for the whole chunk's window).
+    assert seen and seen[0] * seen[1] >= 2
     assert mad(tiled, whole) < 0.5
 
 

@@ -9,6 +9,7 @@ import ctypes.util
 import os
 import resource
 import sys
+import threading
 
 # mallopt parameter (glibc's malloc.h), its GLIBC_TUNABLES name, and our value
 SETTINGS = (
@@ -23,6 +24,7 @@ SETTINGS_UNDER_LIMIT = (
     (-4, "glibc.malloc.mmap_max", 65536),
     (-1, "glibc.malloc.trim_threshold", 32 << 20),
 )
+THREAD_STACK = 2 << 20  # bytes of stack per thread under an address-space limit (the default is 8 MiB)
 
 
 def apply_process_settings() -> list[str]:
@@ -32,7 +34,16 @@ def apply_process_settings() -> list[str]:
     one thread saved 180 MiB of address space, which a 1.3 GB `ulimit -v` needs for the network (issue 20)."""
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    if address_space_limited():
+        small_thread_stacks()
     return tune_allocator()
+
+
+def small_thread_stacks() -> None:
+    """Threads reserve RLIMIT_STACK (8 MiB) of address space each; ours (pipes, progress, DIS) and OpenMP's need
+    far less, and under `ulimit -v` the seven of a conversion took 56 MiB of what windows could use (issue 20)."""
+    os.environ.setdefault("OMP_STACKSIZE", f"{THREAD_STACK >> 20}M")  # read when OpenMP starts its threads
+    threading.stack_size(THREAD_STACK)
 
 
 def tune_allocator() -> list[str]:

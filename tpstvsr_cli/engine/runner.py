@@ -135,6 +135,8 @@ class WindowRunner:
             self.warn(f"running {w}x{h} in chunks of {piece} frames: longer ones' outputs would not fit in memory")
         stitch = h * w * stitch_bytes_per_pixel(kept)
         host_left = budget if self.device.type == "cuda" else budget - stitch
+        if piece < opts.chunk:  # tiles for the shorter windows that will run, not for the chunk's
+            per_px = window_bytes_per_pixel(self.model, piece + 2 * self.context + 1, self.dtype)
         ny, nx = plan_tiles(h, w, max(host_left, 0) / per_px, opts.tile_overlap, self.align, opts.min_tile)
         return self._even(h, w, ny, nx)
 
