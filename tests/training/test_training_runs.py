@@ -177,3 +177,17 @@ def test_degrade_run_trains_and_validates_on_degraded_input(frame_dirs, tmp_path
     (entry,) = result["history"]
     assert {"deg_psnr", "deg_gain", "deg_gain_odd"} <= set(entry)
     assert entry["deg_psnr"] < entry["psnr"]  # the same crops, the input through x264 at CRF 28: a harder input
+
+
+def test_init_from_another_preset_with_the_same_parameters(frame_dirs, tmp_path):
+    """The compressed preset (default's parameters, no back-projection) starts from the default weights; a preset
+    of other parameters is refused."""
+    from tpstvsr_cli.models import build_model
+    from tpstvsr_cli.models.release import save_release
+
+    start = tmp_path / "default.safetensors"
+    save_release(build_model("default"), "default", start, {"step": 7, "stage": "joint", "stage_step": 3})
+    result = train(_cfg(frame_dirs, tmp_path / "a", preset="compressed", init_from=start, max_steps=0, val=[]))
+    assert result["step"] == 7  # its step and stage came from the header
+    with pytest.raises(TpstvsrError, match="holds preset 'default', not 'tiny'"):
+        train(_cfg(frame_dirs, tmp_path / "b", init_from=start, max_steps=0, val=[]))

@@ -1,6 +1,6 @@
 """Named network sizes. A preset is data; build_model turns it into a TPNet."""
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from .fsm import FSM
 from .key_fusion import KeyFusion
@@ -139,6 +139,17 @@ PRESETS: dict[str, NetConfig] = {
         neighbour_reach=1,
     ),
 }
+
+# For compressed or noisy input (issue 21; weights/tpstvsr-compressed.safetensors): the default network and
+# parameters, but the neighbour fusion does not back-project its key frames onto their input, which would put
+# the input's blocks, ringing and noise back (x264 CRF 32, bedroom, default weights: +0.82 dB over bicubic with
+# no back-projection, +0.70 with the default's 3 steps).
+PRESETS["compressed"] = replace(
+    PRESETS["default"],
+    description="The default network for compressed or noisy input: the same sizes and parts, with the neighbour "
+    "fusion's back-projection onto the input left out (it puts the input's compression artefacts back).",
+    neighbour_steps=0,
+)
 
 
 def build_model(preset: str | NetConfig = "default") -> TPNet:

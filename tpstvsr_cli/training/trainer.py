@@ -106,7 +106,8 @@ class _Run:
         """Continue from release weights (the checkpoint is gone): optimizer and RNGs start anew."""
         cfg = self.cfg
         released, meta = get_model(weights=cfg.init_from)
-        if meta["preset"] != cfg.preset:
+        shapes = [{k: v.shape for k, v in m.state_dict().items()} for m in (released, self.model)]
+        if meta["preset"] != cfg.preset and shapes[0] != shapes[1]:  # a preset of the same parameters may go on
             raise TpstvsrError(f"--init-from {cfg.init_from} holds preset {meta['preset']!r}, not {cfg.preset!r}")
         self.model.load_state_dict(released.state_dict())
         self.step, self.stage_step = int(meta.get("step", 0)), int(meta.get("stage_step", 0))
