@@ -293,3 +293,15 @@ def test_shorter_windows_hand_over_one_piece_at_a_time(net, monkeypatch):
     tiles = parts[0][1]  # backend calls per piece
     assert [n for n, _ in parts] == [4, 4, 4, 4, 1] and [r for _, r in parts] == [tiles * i for i in range(1, 6)]
     assert torch.equal(torch.cat(list(runner.outputs(_frames(13), slice(4, 21)))), runner(_frames(13), slice(4, 21)))
+
+
+def test_the_address_space_left_is_this_process_own(monkeypatch):
+    """Under `ulimit -v` the budget is a larger share of the address space left (no other process takes from it)
+    than of the host's free memory, which others share."""
+    monkeypatch.setattr(memory, "shared_room", lambda: 8 << 30)
+    monkeypatch.setattr(memory, "address_space_room", lambda: 400 << 20)
+    cpu = torch.device("cpu")
+    assert memory.available_bytes(cpu) == int((400 << 20) * memory.ADDRESS_SPACE_SHARE)
+    monkeypatch.setattr(memory, "address_space_room", lambda: None)
+    assert memory.available_bytes(cpu) == int((8 << 30) * memory.HOST_SHARE)
+    assert memory.host_available() == 8 << 30

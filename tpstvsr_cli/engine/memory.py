@@ -13,6 +13,7 @@ import torch
 
 MEASURED_WINDOW = 13  # chunk 8 + 2 * overlap 2 + 1: the window the per-pixel figures were measured with
 HOST_SHARE = 0.5  # of the host's available memory
+ADDRESS_SPACE_SHARE = 0.75  # of the address space left under `ulimit -v` (the plan over-predicts by 7-15%)
 GPU_SHARE = 0.7  # of the GPU's free memory (the caching allocator fragments)
 FALLBACK_KIB_PER_PX = 17.0  # a network that does not say (conservative: above the default preset's figure)
 # What a conversion holds beyond its frame-size terms (thread stacks, pipe buffers, the plan): the intercept of
@@ -78,7 +79,13 @@ def address_space_room() -> int | None:
 
 def host_available() -> int:
     """The host memory this process can still get: MemAvailable, under its cgroup and address-space limits."""
-    rooms = [r for r in (cgroup_room(), address_space_room()) if r is not None]
+    room = address_space_room()
+    return min(shared_room(), room) if room is not None else shared_room()
+
+
+def shared_room() -> int:
+    """MemAvailable under the cgroup's limit: memory other processes may take too."""
+    rooms = [r for r in (cgroup_room(),) if r is not None]
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():
             if line.startswith("MemAvailable:"):
@@ -100,7 +107,10 @@ def available_bytes(device: torch.device, cap: int | None = None) -> int:
         free, _total = torch.cuda.mem_get_info(device)
         budget = int(free * GPU_SHARE)
     else:
-        budget = int(host_available() * HOST_SHARE)
+        budget = int(shared_room() * HOST_SHARE)
+        room = address_space_room()
+        if room is not None:  # this process's own address space: no one else takes from it
+            budget = min(budget, int(room * ADDRESS_SPACE_SHARE))
     return budget if cap is None else min(budget, int(cap))
 
 
