@@ -140,3 +140,15 @@ def test_preview_both_puts_the_compressed_weights_beside_the_clean(shipped, tmp_
     shipped["compressed"].unlink()
     code, _, err = run_cli(monkeypatch, capsys, "preview", film, out, "--source", "both", "--overwrite")
     assert code == 2 and "--source both: weights file not found" in err
+
+
+def test_shipped_compressed_weights_sit_beside_the_default_and_load():
+    from tpstvsr_cli.models.release import default_weights_path, load_model
+
+    path = sources.source_weights("compressed")
+    assert path.parent == default_weights_path().parent and path.is_file()  # tracked in git, installed with it
+    from tpstvsr_cli.models import PRESETS
+
+    model, meta = load_model(path)
+    assert meta["preset"] == "compressed" and PRESETS["compressed"].neighbour_steps == 0  # no back-projection
+    assert sum(p.numel() for p in model.parameters()) == sum(p.numel() for p in load_model()[0].parameters())
