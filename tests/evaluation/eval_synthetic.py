@@ -1,13 +1,16 @@
 """Small synthetic sequences for the evaluation tests, as arrays, frame folders and lossless videos."""
 
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from tpstvsr_cli.cli import main
 from tpstvsr_cli.media.probe import ffmpeg_exe
 
 
@@ -54,3 +57,12 @@ def write_lossless_video(path: Path, frames: np.ndarray) -> Path:
     ]
     subprocess.run(cmd, input=np.ascontiguousarray(frames).tobytes(), check=True, capture_output=True)
     return path
+
+
+def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    """Run `tpstvsr eval ARGS` through the installed entry point (cli.main) in-process: (exit code, stdout, stderr)."""
+    monkeypatch.setattr(sys, "argv", ["tpstvsr", "eval", *args])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    out, err = capsys.readouterr()
+    return exit_info.value.code or 0, out, err

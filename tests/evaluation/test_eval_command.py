@@ -1,26 +1,15 @@
 """evaluate() and the `tpstvsr eval` command on tiny generated sequences (no shared data needed)."""
 
 import json
-import sys
 
 import numpy as np
 import pytest
-from eval_synthetic import moving_texture, write_folder
+from eval_synthetic import moving_texture, run_cli, write_folder
 
-from tpstvsr_cli.cli import main
 from tpstvsr_cli.evaluation.evaluate import BICUBIC, FFMPEG, MODEL, evaluate, score_method
 from tpstvsr_cli.evaluation.metrics import PSNR_CAP_DB, score_frame
 from tpstvsr_cli.models import build_model
 from tpstvsr_cli.models.release import save_release
-
-
-def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    """Run the installed entry point (cli.main) in-process; returns (exit code, stdout, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["tpstvsr", "eval", *args])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    out, err = capsys.readouterr()
-    return exit_info.value.code or 0, out, err
 
 
 def test_score_method_averages_all_and_odd_frames():

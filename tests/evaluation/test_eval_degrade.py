@@ -2,13 +2,12 @@
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from eval_synthetic import run_cli
 
-from tpstvsr_cli.cli import main
 from tpstvsr_cli.evaluation import evaluate as evaluate_module
 from tpstvsr_cli.evaluation.evaluate import BICUBIC, FFMPEG, MODEL, evaluate
 from tpstvsr_cli.evaluation.protocol import downscale_input
@@ -56,14 +55,6 @@ def test_degraded_input_scores_lower_than_clean(lavfi_video):
     worse = evaluate([lavfi_video], preset="tiny", device="cpu", use_ffmpeg=False, degrade=parse_degrade("x264:crf=45"))
     assert worse.overall[BICUBIC].psnr < clean.overall[BICUBIC].psnr - 1
     assert clean.sequences[0].input_bits_per_pixel is None and clean.settings["degrade"] is None
-
-
-def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["tpstvsr", "eval", *args])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    out, err = capsys.readouterr()
-    return exit_info.value.code or 0, out, err
 
 
 def test_cli_degrade_json_and_table(lavfi_video, monkeypatch, capsys):
