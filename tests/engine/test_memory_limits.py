@@ -113,7 +113,7 @@ def test_cgroup_limit_is_read(tmp_path, monkeypatch):
     (tmp_path / "memory.current").write_text("268435456\n")
     monkeypatch.setattr(memory, "_cgroup_paths", lambda: [(tmp_path / "memory.max", tmp_path / "memory.current")])
     assert memory.cgroup_room() == 768 << 20
-    assert memory.host_available() <= 768 << 20
+    assert memory.shared_room() <= 768 << 20
     (tmp_path / "memory.max").write_text("max\n")  # cgroup v2: no limit
     assert memory.cgroup_room() is None
 
@@ -304,4 +304,3 @@ def test_the_address_space_left_is_this_process_own(monkeypatch):
     assert memory.available_bytes(cpu) == int((400 << 20) * memory.ADDRESS_SPACE_SHARE)
     monkeypatch.setattr(memory, "address_space_room", lambda: None)
     assert memory.available_bytes(cpu) == int((8 << 30) * memory.HOST_SHARE)
-    assert memory.host_available() == 8 << 30

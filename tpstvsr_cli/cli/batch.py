@@ -64,12 +64,10 @@ def _json(outcomes, summary=None, warnings: list[str] = ()) -> str:
 def _ray_weights(source: str | None, weights: Path | None) -> Path | None:
     """--engine ray runs one weights file for the whole job: --source compressed's, else --weights or the clean
     ones (auto judges no film there)."""
-    from ..errors import TpstvsrError
-    from ..models.sources import choose_weights
+    from ..models.sources import check_weights_or_source, choose_weights
 
     if source in (None, "auto"):
-        if source is not None and weights is not None:
-            raise TpstvsrError("give --weights or --source, not both")
+        check_weights_or_source(source, weights)
         if source == "auto":
             warn("--engine ray does not judge films: the clean weights (--source compressed for compressed films)")
         return weights

@@ -3,8 +3,7 @@
 from collections.abc import Callable
 from pathlib import Path
 
-from ..errors import TpstvsrError
-from ..models.sources import DEFAULT_SOURCE, WeightsChoice, check_source, choose_weights
+from ..models.sources import DEFAULT_SOURCE, WeightsChoice, check_source, check_weights_or_source, choose_weights
 
 
 class ModelPicker:
@@ -14,8 +13,7 @@ class ModelPicker:
     def __init__(self, source: str | None, weights: Path | None, load: Callable[[Path | None], object], say=None):
         self.source, self.weights, self.load, self.say = source, weights, load, say
         self.models: dict = {}
-        if source is not None and weights is not None:
-            raise TpstvsrError("give --weights or --source, not both")
+        check_weights_or_source(source, weights)
         check_source(source or DEFAULT_SOURCE)
 
     def for_input(self, path: Path) -> tuple[object, WeightsChoice]:

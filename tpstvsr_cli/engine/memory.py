@@ -77,15 +77,10 @@ def address_space_room() -> int | None:
     return soft
 
 
-def host_available() -> int:
-    """The host memory this process can still get: MemAvailable, under its cgroup and address-space limits."""
-    room = address_space_room()
-    return min(shared_room(), room) if room is not None else shared_room()
-
-
 def shared_room() -> int:
     """MemAvailable under the cgroup's limit: memory other processes may take too."""
-    rooms = [r for r in (cgroup_room(),) if r is not None]
+    cgroup = cgroup_room()
+    rooms = [] if cgroup is None else [cgroup]
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():
             if line.startswith("MemAvailable:"):
@@ -102,7 +97,8 @@ def shared_room() -> int:
 
 def available_bytes(device: torch.device, cap: int | None = None) -> int:
     """Memory the network may use on `device` now: a share of the GPU's free memory, or of what the host can
-    still give this process (host_available); never more than `cap` bytes (--max-memory)."""
+    still give this process (shared_room, and under `ulimit -v` its own address space left); never more than
+    `cap` bytes (--max-memory)."""
     if device.type == "cuda":
         free, _total = torch.cuda.mem_get_info(device)
         budget = int(free * GPU_SHARE)

@@ -24,6 +24,12 @@ def check_source(source: str) -> str:
     return source
 
 
+def check_weights_or_source(source: str | None, weights: Path | None) -> None:
+    """--weights and --source each name the weights: one of them at most."""
+    if source is not None and weights is not None:
+        raise TpstvsrError("give --weights or --source, not both")
+
+
 def source_weights(source: str) -> Path:
     """The shipped weights file for 'clean' or 'compressed' (installed beside each other)."""
     from .release import default_weights_path
@@ -53,9 +59,8 @@ def choose_weights(
 ) -> WeightsChoice:
     """--weights wins (with --source as well: an error); else --source (None: auto), auto judging `input` (a video
     or frame folder) or `frames` (uint8 [N, H, W, 3]). Without compressed weights installed auto means clean."""
+    check_weights_or_source(source, weights)
     if weights is not None:
-        if source is not None:
-            raise TpstvsrError("give --weights or --source, not both")
         return WeightsChoice(weights, None, f"--weights {weights}")
     source = check_source(source or DEFAULT_SOURCE)
     if source == "auto":
