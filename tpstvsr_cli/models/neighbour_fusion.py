@@ -32,6 +32,7 @@ import torch
 import torch.nn as nn
 
 from ..engine.stage_clock import timed
+from .back_projection import back_project
 from .dense_flow import flows_for_pairs, grey_u8, half_grey, warp_flow
 from .profiles import resize_frames
 
@@ -117,9 +118,4 @@ class NeighbourFusion(nn.Module):
             error = (resize_frames(aligned, small) - seen).abs().mean(1, keepdim=True)
             weight = resize_frames(torch.exp(-((error / self.sigma) ** 2)), large).clamp(0, 1)
             fused, total = torch.addcmul(fused, weight, aligned), total + weight
-        fused = fused / total
-        grad = torch.is_grad_enabled()  # in place only where autograd needs no copy
-        for _ in range(self.steps):
-            correction = resize_frames(seen - resize_frames(fused, small), large)
-            fused = fused + correction if grad else fused.add_(correction)
-        return fused
+        return back_project(fused / total, seen, self.steps)
