@@ -12,7 +12,7 @@ averaged, and each neighbour's detail is checked against the key frame's own inp
    (occlusions, new content); the weights are upsampled bicubically;
 3. key k = (own + sum of weight x aligned neighbour) / (1 + sum of weights);
 4. `steps` iterations of back-projection onto input k (x += up(input - down(x))) put back what the average
-   lost of the input's own content;
+   lost of the input's own content (models/back_projection.py: one shrink and one enlargement for all steps);
 5. `passes` > 1 repeats 1-4 on the refined key frames, so detail reaches further in time (2 passes of reach 2
    see 4 key frames each side).
 
@@ -55,11 +55,11 @@ class NeighbourFusion(nn.Module):
         Per output pixel and neighbour, once per `flow_every` passes: DIS ~1,000 operations (the MEDIUM preset
         stops at half size: 8x8 patches every 3 pixels, 25 gradient steps of ~14 operations per patch pixel,
         densification, 5 variational iterations, the pyramid above it). Per pass and neighbour: the bicubic warp
-        of 3 channels ~100, its shrinking and weight ~100; per pass, each back-projection step ~300 (shrink,
-        difference, enlargement).
+        of 3 channels ~100, its shrinking and weight ~100; per pass, the back-projection ~300 (one shrink, one
+        enlargement) and ~5 for each step after the first (two 7-tap passes at the input's size).
         """
         pixels = scale * scale * h * w
-        per_pass = 2 * self.reach * 200 + self.steps * 300
+        per_pass = 2 * self.reach * 200 + (300 + 5 * (self.steps - 1) if self.steps else 0)
         flow_sets = -(-self.passes // self.flow_every)
         return float(pixels * (flow_sets * 2 * self.reach * 1000 + self.passes * per_pass))
 
