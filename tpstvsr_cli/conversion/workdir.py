@@ -12,6 +12,7 @@ never its file).
 import json
 import os
 import shutil
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,7 +36,9 @@ def work_dir_for(output: Path) -> Path:
 
 
 def _write_json_atomic(path: Path, data: dict) -> None:
-    tmp = path.with_name(path.name + ".tmp")
+    # A name of this process and thread alone: Ray workers finishing segments of one film at once each save
+    # resume.json, and with one shared name one's os.replace moved the other's file away ("No such file").
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     tmp.write_text(json.dumps(data, indent=1))
     os.replace(tmp, path)  # the state file is always either the old or the new one
 
