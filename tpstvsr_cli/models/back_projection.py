@@ -6,14 +6,15 @@ linear, so with r_0 = s - down(x_0) the residual after each step is r_{i+1} = r_
 
     x_n = x_0 + up(r_0 + r_1 + ... + r_{n-1}).
 
-down(up(.)) never leaves the input's size: it is separable, one small banded matrix per axis (7 taps at 4x),
-, read off resize_frames itself by resizing unit images, so the result is the step-by-step one up to float
+down(up(.)) never leaves the input's size: it is separable, one small banded matrix per axis (7 taps at 4x)
+read off resize_frames itself by resizing unit images, so the result is the step-by-step one up to float
 rounding. Three steps cost one shrink and one enlargement at 4x the size instead of three of each.
 """
 
 from functools import lru_cache
 
 import torch
+import torch.nn.functional as F
 
 from .profiles import resize_frames
 
@@ -39,7 +40,7 @@ def _apply_band(x: torch.Tensor, coef: torch.Tensor, band: int, dim: int) -> tor
     """The banded matrix (coef, band) applied along `dim` (-2: rows, -1: columns) of x [..., H, W]."""
     n = x.shape[dim]
     pad = (0, 0, band, band) if dim == -2 else (band, band)
-    padded = torch.nn.functional.pad(x, pad)
+    padded = F.pad(x, pad)
     shape = (-1, 1) if dim == -2 else (-1,)
     out = None
     for k in range(2 * band + 1):
