@@ -37,13 +37,13 @@ def test_bf16_autocast_keeps_the_picture(mixing_net, frames_and_fp32):
 
 def test_the_parameter_free_part_runs_in_float32_under_autocast(mixing_net, frames_and_fp32, monkeypatch):
     seen = []
-    refine = NeighbourFusion.refine
+    fuse = NeighbourFusion.fuse
 
-    def spy(self, keys, inputs, *rest):
-        seen.append((keys.dtype, inputs.dtype, torch.is_autocast_enabled("cpu")))
-        return refine(self, keys, inputs, *rest)
+    def spy(self, own, seen_frame, *rest):
+        seen.append((own.dtype, seen_frame.dtype, torch.is_autocast_enabled("cpu")))
+        return fuse(self, own, seen_frame, *rest)
 
-    monkeypatch.setattr(NeighbourFusion, "refine", spy)
+    monkeypatch.setattr(NeighbourFusion, "fuse", spy)
     list(upscale_frames(mixing_net, frames_and_fp32[0], precision="bf16"))
     assert seen and all(s == (torch.float32, torch.float32, False) for s in seen)
 

@@ -19,6 +19,11 @@ class Backend(Protocol):
     def __call__(self, clip: torch.Tensor, keep: slice) -> torch.Tensor:
         """clip [1, L, 3, h, w] in 0..1 on the device -> the kept outputs as float32 [K, 3, 4h, 4w] on the CPU."""
 
+    def key_frames(self, clip: torch.Tensor, keys: list[int], pairs: list[int]) -> tuple:
+        """For a key-frame stream (models/key_stream.py): the clip's key frames `keys` before the neighbour fusion,
+        their input frames and the midpoint motion of pairs (k, k + 1), all float32 on the device at the network's
+        padded size (TPNet.key_frames)."""
+
 
 class TorchBackend:
     def __init__(self, model, device: torch.device, dtype: torch.dtype, frames_per_pass: int = 1, ensemble: int = 1):
@@ -40,6 +45,13 @@ class TorchBackend:
         with torch.no_grad(), torch.autocast(self.device.type, dtype=self.dtype, enabled=autocast):
             out = ensembled(self._forward(keep), clip, self.ensemble)
         return out[0].cpu()
+
+    def key_frames(self, clip: torch.Tensor, keys: list[int], pairs: list[int]) -> tuple:
+        autocast = self.dtype != torch.float32 and self.param_dtype == torch.float32
+        with torch.no_grad(), torch.autocast(self.device.type, dtype=self.dtype, enabled=autocast):
+            clip = self.model.padded(clip)
+            sr, motion = self.model.key_frames(clip, keys, pairs, self.frames_per_pass)
+        return sr, clip[:, keys].float(), motion
 
     def _forward(self, keep: slice):
         return lambda c: self.model(c, frames_per_pass=self.frames_per_pass, outputs=keep).float()

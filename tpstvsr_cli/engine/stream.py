@@ -17,6 +17,7 @@ from .backend import TorchBackend
 from .device import resolve_device, resolve_precision
 from .options import InferenceOptions
 from .runner import WindowRunner
+from .streamed import StreamedWindows, StreamStopped, can_stream
 from .tensors import tensor_to_frames
 from .windows import frames_needed, window_for_core
 
@@ -91,9 +92,14 @@ def upscale_frames(
 def _windows(
     run: WindowRunner, source: Iterator[np.ndarray], chunk: int, overlap: int, keys_only: bool = False
 ) -> Iterator[np.ndarray]:
-    """The streaming loop: read until the next window is known, run it, yield its kept outputs, drop old frames."""
+    """The streaming loop: read until the next window is known, run it, yield its kept outputs, drop old frames.
+
+    Where the video can run as one key-frame stream (streamed.py) the windows feed it, and their outputs come out
+    as the stream makes them final; else, and after the stream runs out of memory, window by window."""
     buf: list[np.ndarray] = []  # input frames buf_start, buf_start+1, ...
     buf_start, ended, core = 0, False, 0
+    streamed: StreamedWindows | None = None
+    skip = 0  # the next window's kept outputs handed out already (by a stream that stopped)
     while True:
         while not ended and buf_start + len(buf) < frames_needed(core, chunk, overlap):
             try:
@@ -107,14 +113,30 @@ def _windows(
             yield tensor_to_frames(run([buf[0], buf[0]], slice(0, 1))[0])
             return
         win = window_for_core(core, chunk, overlap, total if ended else None)
-        keep = slice(win.keep.start, 2 * (win.core_end - win.start) - 1, 2) if keys_only else win.keep
-        for part in run.outputs(buf[win.start - buf_start : win.end - buf_start], keep):
-            for frame in part:
-                yield tensor_to_frames(frame)
-            del part  # before the next part is made: one part's outputs held at a time
+        frames = buf[win.start - buf_start : win.end - buf_start]
+        if core == 0 and can_stream(run, *frames[0].shape[:2]):
+            streamed = StreamedWindows(run, keys_only)
+        oldest = win.core_end
+        if streamed is not None:
+            try:
+                part = streamed.window(frames, win)
+            except StreamStopped as stop:
+                streamed, core, skip = None, stop.restart, stop.skip
+                continue
+            oldest = streamed.oldest_needed
+            if part is not None:
+                yield from tensor_to_frames(part)
+            del part
+        else:
+            keep = slice(win.keep.start, 2 * (win.core_end - win.start) - 1, 2) if keys_only else win.keep
+            for part in run.outputs(frames, keep):
+                for frame in part[skip:]:
+                    yield tensor_to_frames(frame)
+                skip = 0
+                del part  # before the next part is made: one part's outputs held at a time
         if win.last:
             return
         core = win.core_end
-        keep_from = max(0, core - max(overlap, 1))  # the next window starts no earlier than this
+        keep_from = max(0, min(core, oldest) - max(overlap, 1))  # no later window starts before this
         del buf[: keep_from - buf_start]
         buf_start = keep_from

@@ -109,12 +109,18 @@ class NeighbourFusion(nn.Module):
 
     def _refine(self, keys: torch.Tensor, inputs: torch.Tensor, target: int, flows: dict) -> torch.Tensor:
         """Key frame `target` [B, 3, sH, sW] fused with its neighbours and back-projected onto its input."""
-        count = keys.shape[1]
-        own, seen = keys[:, target], inputs[:, target]
+        near = self.neighbours(target, keys.shape[1])
+        return self.fuse(
+            keys[:, target], inputs[:, target], [keys[:, j] for j in near], [flows[target, j] for j in near]
+        )
+
+    def fuse(self, own: torch.Tensor, seen: torch.Tensor, near: list, flows: list) -> torch.Tensor:
+        """One key frame own [B, 3, sH, sW] fused with the key frames `near` (each aligned by the flow from own to
+        it, in `flows`) and back-projected onto its input seen [B, 3, H, W]: one pass for one key frame."""
         small, large = seen.shape[-2:], own.shape[-2:]
         fused, total = own, 1.0
-        for j in self.neighbours(target, count):  # one at a time: a conversion's memory is planned per frame
-            aligned = warp_flow(keys[:, j], flows[target, j])
+        for key, flow in zip(near, flows):  # one at a time: a conversion's memory is planned per frame
+            aligned = warp_flow(key, flow)
             error = (resize_frames(aligned, small) - seen).abs().mean(1, keepdim=True)
             weight = resize_frames(torch.exp(-((error / self.sigma) ** 2)), large).clamp(0, 1)
             fused, total = torch.addcmul(fused, weight, aligned), total + weight

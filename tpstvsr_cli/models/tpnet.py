@@ -57,12 +57,7 @@ class TPNet(nn.Module):
         if clip.dim() != 5 or clip.shape[1] < 2 or clip.shape[2] != 3:
             raise ValueError(f"expected a clip [B, T>=2, 3, H, W], got {tuple(clip.shape)}")
         b, t, _, h, w = clip.shape
-        m = self.pad_multiple
-        ph, pw = (-h) % m, (-w) % m
-        if ph or pw:  # replicate-pad bottom/right so U-Net strides divide evenly; cropped below
-            clip = F.pad(clip.reshape(b * t, 3, h, w), (0, pw, 0, ph), mode="replicate").reshape(
-                b, t, 3, h + ph, w + pw
-            )
+        clip = self.padded(clip)
         with timed("convolutions"):
             inter = self.tpsrm(clip)
         if upto == "rm" and self.interp is not None:
@@ -73,6 +68,16 @@ class TPNet(nn.Module):
             return inter[..., : 2 * h, :w]
         out = self._per_frame(inter.reshape(-1, *inter.shape[2:]), upto, frames_per_pass)
         return out.reshape(b, inter.shape[1], 3, *out.shape[-2:])[..., : 4 * h, : 4 * w]
+
+    def padded(self, clip: torch.Tensor) -> torch.Tensor:
+        """clip [B, T, 3, H, W] replicate-padded bottom and right to multiples of pad_multiple, so that the U-Net's
+        strides divide evenly (outputs are cropped back to 4H x 4W)."""
+        b, t, _, h, w = clip.shape
+        ph, pw = (-h) % self.pad_multiple, (-w) % self.pad_multiple
+        if not (ph or pw):
+            return clip
+        flat = F.pad(clip.reshape(b * t, 3, h, w), (0, pw, 0, ph), mode="replicate")
+        return flat.reshape(b, t, 3, h + ph, w + pw)
 
     def _per_frame(self, frames: torch.Tensor, upto: str, frames_per_pass: int | None) -> torch.Tensor:
         """FSM (and RM unless upto='fsm') over [N, 3, 2H, W] frames, frames_per_pass at a time."""
@@ -96,28 +101,50 @@ class TPNet(nn.Module):
         Only the learnt layers may run in half precision (autocast or half weights): the parameter-free rest
         (motion, flow, fusion weights in grey levels, back-projection, warps) runs in float32 on float32 frames,
         where bf16's 8 bits of mantissa cost 1.9 dB (issue 19)."""
-        b, t = clip.shape[:2]
+        t = clip.shape[1]
         wanted = list(range(2 * t - 1)[outputs] if outputs is not None else range(2 * t - 1))
         keys = sorted({j // 2 for j in wanted} | {j // 2 + 1 for j in wanted if j % 2})
         used = keys
         if self.neighbours is not None:  # the neighbours within reach are super-resolved too
             keys = list(range(max(0, keys[0] - self.neighbours.reach), min(t, keys[-1] + self.neighbours.reach + 1)))
+        mid_pairs = [j // 2 for j in wanted if j % 2]
+        sr, motion = self.key_frames(clip, keys, mid_pairs, frames_per_pass, inter)
+        with torch.autocast(clip.device.type, enabled=False):
+            return self._parameter_free(clip.float(), sr, keys, used, wanted, motion)
+
+    def key_frames(
+        self,
+        clip: torch.Tensor,
+        keys: list[int],
+        pairs: list[int],
+        frames_per_pass: int | None = None,
+        inter: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, dict]:
+        """(key frames `keys` of a padded clip through TPSRM, FSM and RM with KeyFusion's residual, as float32
+        [B, len(keys), 3, 4H, 4W]; {k: (dy, dx)} the midpoint motion of the pairs (k, k+1) for k in `pairs`), before
+        the neighbour fusion: what a key-frame stream (models/key_stream.py) takes in. `inter`: TPSRM's output,
+        when the caller has it."""
+        b, t = clip.shape[:2]
+        if inter is None:
+            with timed("convolutions"):
+                inter = self.tpsrm(clip)
         sr = self._per_frame(inter[:, [2 * k for k in keys]].flatten(0, 1), "rm", frames_per_pass)
         sr = sr.reshape(b, len(keys), *sr.shape[1:])
         with torch.autocast(clip.device.type, enabled=False):
-            return self._parameter_free(clip.float(), sr.float(), keys, used, wanted)
+            clip, sr = clip.float(), sr.float()
+            wanted = set(pairs)
+            if self.fusion is not None:
+                wanted |= {k - 1 for k in keys if k > 0} | {k for k in keys if k < t - 1}
+            motion = self.pair_motion(clip, sorted(wanted))
+            if self.fusion is not None:
+                residual = self._fusion_residual(clip, keys, motion, sr.flatten(0, 1).to(self._dtype()))
+                sr = sr + residual.float().reshape(sr.shape)
+        return sr, {k: motion[k] for k in pairs}
 
-    def _parameter_free(self, clip: torch.Tensor, sr: torch.Tensor, keys: list, used: list, wanted: list):
-        """Fusion and in-between frames from the super-resolved key frames sr [B, len(keys), 3, sH, sW]."""
-        b, t = clip.shape[:2]
+    def _parameter_free(self, clip: torch.Tensor, sr: torch.Tensor, keys: list, used: list, wanted: list, motion):
+        """The neighbour fusion and the in-between frames from the key frames sr [B, len(keys), 3, sH, sW]."""
+        b = clip.shape[0]
         mid_pairs = [j // 2 for j in wanted if j % 2]
-        pairs = set(mid_pairs)
-        if self.fusion is not None:
-            pairs |= {k - 1 for k in keys if k > 0} | {k for k in keys if k < t - 1}
-        motion = self._pair_motion(clip, sorted(pairs))
-        if self.fusion is not None:
-            residual = self._fusion_residual(clip, keys, motion, sr.flatten(0, 1).to(self._dtype()))
-            sr = sr + residual.float().reshape(sr.shape)
         at = {k: i for i, k in enumerate(keys)}
         pair_flows = None  # the fusion's first flows serve the vote too, per pair and batch item
         if self.neighbours is not None:  # pair-major as the motion below: pair i of batch item n is row i * b + n
@@ -135,23 +162,29 @@ class TPNet(nn.Module):
             dx = torch.cat([motion[p][1] for p in mid_pairs])
             first = sr[:, [at[k] for k in mid_pairs]].transpose(0, 1).flatten(0, 1)  # pair-major, as dy
             second = sr[:, [at[k + 1] for k in mid_pairs]].transpose(0, 1).flatten(0, 1)
-            weight0 = None
-            if self.blend is not None:
-                in0 = clip[:, mid_pairs].transpose(0, 1).flatten(0, 1)
-                in1 = clip[:, [k + 1 for k in mid_pairs]].transpose(0, 1).flatten(0, 1)
-                half = self._dtype()
-                weight0 = self.blend(in0.to(half), in1.to(half), dy.to(half), dx.to(half)).float()
-            made = self.interp.warp_midpoint(first, second, dy, dx, weight0, pair_flows)
+            in0 = clip[:, mid_pairs].transpose(0, 1).flatten(0, 1)
+            in1 = clip[:, [k + 1 for k in mid_pairs]].transpose(0, 1).flatten(0, 1)
+            made = self.midpoints(first, second, in0, in1, dy, dx, pair_flows)
             made = made.reshape(len(mid_pairs), b, *sr.shape[2:])
             mids = {k: made[i] for i, k in enumerate(mid_pairs)}
         return torch.stack([sr[:, at[j // 2]] if j % 2 == 0 else mids[j // 2] for j in wanted], dim=1)
+
+    def midpoints(self, first, second, in0, in1, dy, dx, flows: list | None = None) -> torch.Tensor:
+        """The in-between frames [N, 3, sH, sW] of key frames first and second [N, 3, sH, sW] (final: fused), their
+        input frames in0 and in1 [N, 3, H, W], the pairs' midpoint motion and, per pair, the fusion's first flows
+        (key0 -> key1, key1 -> key0) or None (the vote finds them). Runs in float32 but for MidBlend's layers."""
+        weight0 = None
+        if self.blend is not None:
+            half = self._dtype()
+            weight0 = self.blend(in0.to(half), in1.to(half), dy.to(half), dx.to(half)).float()
+        return self.interp.warp_midpoint(first, second, dy, dx, weight0, flows)
 
     def _dtype(self) -> torch.dtype:
         """The learnt layers' dtype (half when a GPU cast the weights), for the small learnt modules of this path."""
         params = next(self.parameters(), None)
         return torch.float32 if params is None else params.dtype
 
-    def _pair_motion(self, clip: torch.Tensor, pairs: list[int]) -> dict:
+    def pair_motion(self, clip: torch.Tensor, pairs: list[int]) -> dict:
         """{k: (dy, dx)} midpoint motion between input frames k and k+1, each [B, 1, 2H, 2W]."""
         if not pairs:
             return {}

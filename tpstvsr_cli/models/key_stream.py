@@ -1,0 +1,146 @@
+"""Key frames fused and in-between frames made as a stream: each key frame super-resolved once, each fusion pass run
+once per key frame, each flow found once, however the video is cut into windows (issue 19).
+
+Windowed, a window super-resolved the key frames within the fusion's reach beyond its core again (5 of 21 per
+window of 16) and fused them with neighbours cut off at its edges. A KeyStream takes the windows' key frames
+before the fusion (TPNet.key_frames) in order and gives the outputs back as soon as they are final: key frame j
+at pass p + 1 once its neighbours within reach exist at pass p, so output 2j comes out reach x passes key frames
+after key j went in (8 for `default`), and the midpoint 2j + 1 once keys j and j + 1 are final. Each pass's
+neighbours are the whole video's (cut only at its ends), so a windowed run gives what one whole-clip pass gives,
+but for TPSRM's own window edges. Memory: about reach x (passes + 1) key frames held past the last one out.
+
+Indices count key frames from the stream's first (output 2j is key j); tensors are [B, 3, sH, sW] and the
+inputs [B, 3, H, W], float32 (the parameter-free part, as in TPNet). No I/O; the engine (engine/stream.py)
+feeds it window by window.
+"""
+
+import torch
+
+from ..engine.stage_clock import timed
+from .dense_flow import flows_for_pairs, grey_u8, half_grey
+
+
+class KeyStream:
+    def __init__(self, net, midpoints: bool = True):
+        self.net, self.fusion, self.with_midpoints = net, net.neighbours, midpoints
+        self.passes = self.fusion.passes if self.fusion is not None else 0
+        self.every = self.fusion.flow_every if self.fusion is not None else 1
+        self.levels: list[dict] = [{} for _ in range(self.passes + 1)]  # pass p: {j: key j after p passes}
+        self.inputs: dict = {}  # j: input frame j
+        self.motion: dict = {}  # j: (dy, dx) between inputs j and j + 1
+        self.flows: dict = {}  # (flow set, j, i): flow from key j to key i (set s: found after s * every passes)
+        self.made = [0] * (self.passes + 1)  # keys 0 .. made[p] - 1 have been through p passes (some dropped since)
+        self.end: int | None = None  # the count, once the stream is finished
+        self.emitted = 0  # outputs handed out
+
+    def push(self, inputs: torch.Tensor, keys: torch.Tensor, motion: dict) -> None:
+        """The next key frames [B, n, 3, sH, sW] before the fusion, their input frames [B, n, 3, H, W], and
+        {j: (dy, dx)} the midpoint motion of pairs (j, j + 1) by stream index (each pair's, once, before it is due)."""
+        if self.end is not None:
+            raise ValueError("the key-frame stream is finished")
+        for i in range(keys.shape[1]):
+            self.inputs[self.count + i] = inputs[:, i]
+            self.levels[0][self.count + i] = keys[:, i]
+        self.made[0] += keys.shape[1]
+        self.motion.update(motion)
+
+    def finish(self) -> None:
+        """No more key frames: those near the end are fused with the neighbours there are."""
+        self.end = self.count
+
+    def pop(self) -> list[torch.Tensor]:
+        """The outputs that are final now, in order (output 2j: key j; 2j + 1: halfway to key j + 1)."""
+        self._advance()
+        out = []
+        while True:
+            o = self.emitted
+            j, final = o // 2, self.levels[self.passes]
+            if self.end is not None and o > 2 * self.end - 2:
+                break
+            if o % 2 == 0 and j in final:
+                out.append(final[j])
+            elif o % 2 == 1 and not self.with_midpoints:
+                pass  # the key frames alone: the in-between outputs are skipped, not made
+            elif o % 2 == 1 and j + 1 in final:
+                out.append(self._midpoint(j))
+            else:
+                break
+            self.emitted += 1
+            self._forget()
+        return out
+
+    @property
+    def count(self) -> int:
+        """Key frames pushed so far."""
+        return self.made[0]
+
+    @property
+    def oldest_needed(self) -> int:
+        """The first key frame whose outputs are not all out (its input frame is still needed by a restart)."""
+        return self.emitted // 2
+
+    def _near(self, j: int) -> list[int]:
+        return self.fusion.neighbours(j, self.count if self.end is None else self.end)
+
+    def _ready(self, j: int, p: int) -> bool:
+        """Key j can go from pass p to p + 1: it and its neighbours within reach exist after p passes."""
+        if j not in self.levels[p] or (self.end is None and j + self.fusion.reach >= self.count):
+            return False
+        return all(i in self.levels[p] for i in self._near(j))
+
+    def _advance(self) -> None:
+        """Every pass that can run now, in order of passes and key frames."""
+        for p in range(self.passes):
+            nxt = self.made[p + 1]
+            while nxt < self.count and self._ready(nxt, p):
+                near = self._near(nxt)
+                flows = self._flows(nxt, near, p)
+                with timed("fusion"):
+                    before = self.levels[p]
+                    fused = self.fusion.fuse(before[nxt], self.inputs[nxt], [before[i] for i in near], flows)
+                self.levels[p + 1][nxt] = fused
+                self.made[p + 1] = nxt = nxt + 1
+            self._forget()
+
+    def _flows(self, j: int, near: list[int], p: int) -> list[torch.Tensor]:
+        """The flows from key j to each of `near` that pass p uses: found on the keys after the first pass of
+        their set (as NeighbourFusion.refine finds them), once per set."""
+        s = p // self.every
+        missing = [(j, i) for i in near if (s, j, i) not in self.flows]
+        if missing:
+            level = self.levels[s * self.every]
+            with timed("flow"):
+                greys = {k: half_grey(grey_u8(level[k])) for k in sorted({k for pair in missing for k in pair})}
+                found = flows_for_pairs(greys, missing, level[j].shape[-2:], level[j].device)
+            self.flows.update({(s, a, b): f for (a, b), f in found.items()})
+        return [self.flows[s, j, i] for i in near]
+
+    def _midpoint(self, j: int) -> torch.Tensor:
+        final = self.levels[self.passes]
+        dy, dx = self.motion[j]
+        flows = None
+        if self.passes:  # the fusion's first flows serve the vote, as in TPNet: per batch item
+            ahead, back = self.flows[0, j, j + 1], self.flows[0, j + 1, j]
+            flows = [(ahead[n : n + 1], back[n : n + 1]) for n in range(ahead.shape[0])]
+        return self.net.midpoints(final[j], final[j + 1], self.inputs[j], self.inputs[j + 1], dy, dx, flows)
+
+    def _forget(self) -> None:
+        """Drops what no pass or output needs any more: pass p's keys once pass p + 1 has every key within reach
+        of them, a flow set once its passes are done, inputs, motion and final keys once their outputs are out."""
+        reach = self.fusion.reach if self.fusion is not None else 0
+        done_to = self.emitted // 2  # keys before this have every output out
+        for p in range(self.passes):
+            for j in [j for j in self.levels[p] if j + reach < self.made[p + 1]]:
+                del self.levels[p][j]
+        for key in [key for key in self.flows if self._flow_done(key, done_to)]:
+            del self.flows[key]
+        for store in (self.inputs, self.motion, self.levels[self.passes]):
+            for j in [j for j in store if j < done_to]:
+                del store[j]
+
+    def _flow_done(self, key: tuple, done_to: int) -> bool:
+        s, j, i = key
+        last_pass = min(self.passes, (s + 1) * self.every)  # the pass after the set's last
+        if s == 0 and abs(i - j) == 1 and self.with_midpoints and min(i, j) >= done_to:
+            return False  # the vote of pair min(i, j) still to come
+        return self.made[last_pass] > j or j < done_to
