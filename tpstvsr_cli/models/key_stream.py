@@ -29,6 +29,7 @@ class KeyStream:
         self.inputs: dict = {}  # j: input frame j
         self.motion: dict = {}  # j: (dy, dx) between inputs j and j + 1
         self.flows: dict = {}  # (flow set, j, i): flow from key j to key i (set s: found after s * every passes)
+        self.greys: dict = {}  # (flow set, j): key j as the flow sees it (grey, half size)
         self.made = [0] * (self.passes + 1)  # keys 0 .. made[p] - 1 have been through p passes (some dropped since)
         self.end: int | None = None  # the count, once the stream is finished
         self.emitted = 0  # outputs handed out
@@ -91,29 +92,37 @@ class KeyStream:
     def _advance(self) -> None:
         """Every pass that can run now, in order of passes and key frames."""
         for p in range(self.passes):
-            nxt = self.made[p + 1]
-            while nxt < self.count and self._ready(nxt, p):
-                near = self._near(nxt)
-                flows = self._flows(nxt, near, p)
+            targets = []
+            while self.made[p + 1] + len(targets) < self.count and self._ready(self.made[p + 1] + len(targets), p):
+                targets.append(self.made[p + 1] + len(targets))
+            self._find_flows(targets, p)
+            for j in targets:
+                near, s = self._near(j), p // self.every
                 with timed("fusion"):
                     before = self.levels[p]
-                    fused = self.fusion.fuse(before[nxt], self.inputs[nxt], [before[i] for i in near], flows)
-                self.levels[p + 1][nxt] = fused
-                self.made[p + 1] = nxt = nxt + 1
+                    fused = self.fusion.fuse(
+                        before[j], self.inputs[j], [before[i] for i in near], [self.flows[s, j, i] for i in near]
+                    )
+                self.levels[p + 1][j] = fused
+                self.made[p + 1] = j + 1
             self._forget()
 
-    def _flows(self, j: int, near: list[int], p: int) -> list[torch.Tensor]:
-        """The flows from key j to each of `near` that pass p uses: found on the keys after the first pass of
-        their set (as NeighbourFusion.refine finds them), once per set."""
+    def _find_flows(self, targets: list[int], p: int) -> None:
+        """The flows from each target to its neighbours that pass p uses and that are not found yet: found on the
+        keys after the first pass of their set (as NeighbourFusion.refine finds them), once per set, all at once
+        (flows_for_pairs runs one per thread)."""
         s = p // self.every
-        missing = [(j, i) for i in near if (s, j, i) not in self.flows]
-        if missing:
-            level = self.levels[s * self.every]
-            with timed("flow"):
-                greys = {k: half_grey(grey_u8(level[k])) for k in sorted({k for pair in missing for k in pair})}
-                found = flows_for_pairs(greys, missing, level[j].shape[-2:], level[j].device)
-            self.flows.update({(s, a, b): f for (a, b), f in found.items()})
-        return [self.flows[s, j, i] for i in near]
+        missing = [(j, i) for j in targets for i in self._near(j) if (s, j, i) not in self.flows]
+        if not missing:
+            return
+        level = self.levels[s * self.every]
+        with timed("flow"):
+            for k in sorted({k for pair in missing for k in pair}):
+                if (s, k) not in self.greys:
+                    self.greys[s, k] = half_grey(grey_u8(level[k]))
+            greys = {k: self.greys[s, k] for pair in missing for k in pair}
+            found = flows_for_pairs(greys, missing, level[targets[0]].shape[-2:], level[targets[0]].device)
+        self.flows.update({(s, a, b): f for (a, b), f in found.items()})
 
     def _midpoint(self, j: int) -> torch.Tensor:
         final = self.levels[self.passes]
@@ -134,6 +143,8 @@ class KeyStream:
                 del self.levels[p][j]
         for key in [key for key in self.flows if self._flow_done(key, done_to)]:
             del self.flows[key]
+        for s, j in [(s, j) for s, j in self.greys if self.made[s * self.every + 1] > j + reach]:
+            del self.greys[s, j]  # every key within reach of j has been through the set's first pass
         for store in (self.inputs, self.motion, self.levels[self.passes]):
             for j in [j for j in store if j < done_to]:
                 del store[j]
