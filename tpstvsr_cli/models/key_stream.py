@@ -39,9 +39,9 @@ class KeyStream:
         {j: (dy, dx)} the midpoint motion of pairs (j, j + 1) by stream index (each pair's, once, before it is due)."""
         if self.end is not None:
             raise ValueError("the key-frame stream is finished")
-        for i in range(keys.shape[1]):
-            self.inputs[self.count + i] = inputs[:, i]
-            self.levels[0][self.count + i] = keys[:, i]
+        for i in range(keys.shape[1]):  # copies, not views: each frame's memory goes as soon as it is dropped
+            self.inputs[self.count + i] = inputs[:, i].clone()
+            self.levels[0][self.count + i] = keys[:, i].clone()
         self.made[0] += keys.shape[1]
         self.motion.update(motion)
 
@@ -105,7 +105,7 @@ class KeyStream:
                     )
                 self.levels[p + 1][j] = fused
                 self.made[p + 1] = j + 1
-            self._forget()
+                self._forget()  # pass p's keys go while pass p + 1's come: about 2 x reach + 1 of each held
 
     def _find_flows(self, targets: list[int], p: int) -> None:
         """The flows from each target to its neighbours that pass p uses and that are not found yet: found on the
