@@ -124,9 +124,8 @@ def _windows(
                 streamed, core, skip = None, stop.restart, stop.skip
                 continue
             oldest = streamed.oldest_needed
-            if part is not None:
-                yield from tensor_to_frames(part)
-            del part
+            while part:  # one at a time, each dropped once converted
+                yield tensor_to_frames(part.pop(0))
         else:
             keep = slice(win.keep.start, 2 * (win.core_end - win.start) - 1, 2) if keys_only else win.keep
             for part in run.outputs(frames, keep):

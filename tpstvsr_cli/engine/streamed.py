@@ -54,9 +54,9 @@ class StreamedWindows:
         """The first input frame a restart in windows would need outputs of (frames before it can go)."""
         return self.handed // 2
 
-    def window(self, frames: list[np.ndarray], win: Window) -> torch.Tensor | None:
-        """The window's core key frames into the stream; out, the outputs now final [k, 3, 4H, 4W] float32 on
-        the CPU, or None. Raises StreamStopped after an allocation failure (with the user warned)."""
+    def window(self, frames: list[np.ndarray], win: Window) -> list[torch.Tensor]:
+        """The window's core key frames into the stream; out, the outputs now final, each [3, 4H, 4W] float32 on
+        the CPU. Raises StreamStopped after an allocation failure (with the user warned)."""
         try:
             with torch.no_grad():
                 out = self._window(frames, win)
@@ -75,31 +75,28 @@ class StreamedWindows:
             raise StreamStopped((self.handed + 1) // 2, 0)
         raise StreamStopped(self.handed // 2, self.handed % 2)
 
-    def _window(self, frames: list[np.ndarray], win: Window) -> torch.Tensor | None:
+    def _window(self, frames: list[np.ndarray], win: Window) -> list[torch.Tensor]:
         clip = frames_to_tensor(np.stack(frames), self.run.backend.input_dtype, self.run.device).unsqueeze(0)
-        total = None
+        total: list[torch.Tensor] = []
         for k, stream in zip(self.transforms, self.streams):
-            made = self._one(stream, transform(clip, k).contiguous(), win)
-            if made is not None:
-                made = untransform(made, k)
-                total = made if total is None else total.add_(made)
-        return None if total is None else total.div_(len(self.transforms))
+            made = [untransform(frame, k) for frame in self._one(stream, transform(clip, k).contiguous(), win)]
+            if len(self.transforms) == 1:
+                return made
+            # a sum of its own: the frames are views of keys the stream may still fuse or make midpoints from
+            total = [m.clone() for m in made] if not total else [t.add_(m) for t, m in zip(total, made)]
+        return [t.div_(len(self.transforms)) for t in total]
 
-    def _one(self, stream: KeyStream, clip: torch.Tensor, win: Window) -> torch.Tensor | None:
-        """One transform's stream: its outputs now final, cropped to 4x the clip's size, float32 on the CPU."""
+    def _one(self, stream: KeyStream, clip: torch.Tensor, win: Window) -> list[torch.Tensor]:
+        """One transform's stream: its outputs now final, each [3, 4h, 4w] for the clip's h x w, float32 on the CPU
+        (frame by frame: a window's outputs at once, and their uint8 conversion, took a third more memory)."""
         h, w = clip.shape[-2:]
         keys = list(range(win.core_start - win.start, win.core_end - win.start))
         pairs = [] if self.keys_only else [k for k in keys if k + 1 < clip.shape[1]]
         if stream.count != win.core_start:
-            raise ValueError(
-                f"the stream holds {stream.count} key frames, the window's core starts at {win.core_start}"
-            )
+            raise ValueError(f"the stream has {stream.count} key frames; the window's core starts at {win.core_start}")
         sr, inputs, motion = self.run.backend.key_frames(clip, keys, pairs)
         stream.push(inputs, sr, {k + win.start: m for k, m in motion.items()})
         del sr, inputs, motion
         if win.last:
             stream.finish()
-        made = stream.pop()
-        if not made:
-            return None
-        return torch.cat([frame[..., : 4 * h, : 4 * w].float().cpu() for frame in made])
+        return [frame[0, :, : 4 * h, : 4 * w].float().cpu() for frame in stream.pop()]
