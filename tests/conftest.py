@@ -200,6 +200,25 @@ def mixing_net():
     return net
 
 
+@pytest.fixture(scope="session")
+def fusing_net():
+    """The tiny network with the default preset's fusion (reach 2, 4 passes, flows found every 2), perturbed:
+    what the key-frame stream is tested on."""
+    import dataclasses
+
+    import torch
+
+    from tpstvsr_cli.models import PRESETS, build_model
+
+    torch.manual_seed(0)
+    config = dataclasses.replace(PRESETS["tiny"], neighbour_reach=2, neighbour_passes=4, neighbour_flow_every=2)
+    net = build_model(config).eval()
+    with torch.no_grad():
+        for p in net.parameters():
+            torch.nn.init.normal_(p, std=0.05)
+    return net
+
+
 def check_upscale_refused(tmp_path: Path, video: Path, weights: Path, args: list[str], message: str) -> None:
     """`tpstvsr upscale VIDEO TMP/o.mp4 ARGS` exits 2 with a one-line error holding `message`, writing nothing."""
     cmd = [sys.executable, "-m", "tpstvsr_cli", "upscale", str(video), str(tmp_path / "o.mp4"), "--weights",

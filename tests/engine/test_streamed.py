@@ -18,18 +18,6 @@ from tpstvsr_cli.models import PRESETS, build_model
 
 
 @pytest.fixture(scope="module")
-def fusing_net():
-    """The tiny network with the default preset's fusion (reach 2, 4 passes, flows found every 2), perturbed."""
-    torch.manual_seed(0)
-    config = dataclasses.replace(PRESETS["tiny"], neighbour_reach=2, neighbour_passes=4, neighbour_flow_every=2)
-    net = build_model(config).eval()
-    with torch.no_grad():
-        for p in net.parameters():
-            torch.nn.init.normal_(p, std=0.05)
-    return net
-
-
-@pytest.fixture(scope="module")
 def clip13(fusing_net):
     frames = moving_frames(13)
     return frames, whole_clip(fusing_net, frames)

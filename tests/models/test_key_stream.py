@@ -1,24 +1,9 @@
 """KeyStream: key frames pushed in any pieces come out as one whole-clip pass of the fusion makes them."""
 
-import dataclasses
-
 import pytest
 import torch
 
-from tpstvsr_cli.models import PRESETS, build_model
 from tpstvsr_cli.models.key_stream import KeyStream
-
-
-@pytest.fixture(scope="module")
-def fusing_net():
-    """The tiny network with the default preset's fusion (reach 2, 4 passes, flows found every 2), perturbed."""
-    torch.manual_seed(0)
-    config = dataclasses.replace(PRESETS["tiny"], neighbour_reach=2, neighbour_passes=4, neighbour_flow_every=2)
-    net = build_model(config).eval()
-    with torch.no_grad():
-        for p in net.parameters():
-            torch.nn.init.normal_(p, std=0.05)
-    return net
 
 
 def _streamed(net, clip, piece: int, midpoints: bool = True, held: list | None = None) -> torch.Tensor:

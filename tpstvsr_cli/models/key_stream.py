@@ -75,11 +75,6 @@ class KeyStream:
         """Key frames pushed so far."""
         return self.made[0]
 
-    @property
-    def oldest_needed(self) -> int:
-        """The first key frame whose outputs are not all out (its input frame is still needed by a restart)."""
-        return self.emitted // 2
-
     def _near(self, j: int) -> list[int]:
         return self.fusion.neighbours(j, self.count if self.end is None else self.end)
 
