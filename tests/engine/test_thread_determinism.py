@@ -63,3 +63,12 @@ def test_a_conversion_is_the_same_for_1_and_2_threads(tmp_path, clip_maker, defa
         _with_threads(n, lambda folder=folder: upscale(clip, folder, model=default_net, device="cpu", quiet=True))
     one, two = ([read_frame(p) for p in list_frames(folders[n])] for n in (1, 2))
     assert len(one) == len(two) >= 9 and all(np.array_equal(a, b) for a, b in zip(one, two))
+
+
+def test_the_key_frame_stream_is_the_same_for_1_and_2_threads(default_net):
+    """Several windows through one key-frame stream (flows found for many key frames at once, one per thread)."""
+    from tpstvsr_cli.engine import upscale_frames
+
+    frames = moving_frames(11, 32, 48)
+    outs = {n: _with_threads(n, lambda: list(upscale_frames(default_net, frames, chunk=4, tile=0))) for n in (1, 2)}
+    assert len(outs[1]) == 21 and all(np.array_equal(a, b) for a, b in zip(outs[1], outs[2]))

@@ -40,15 +40,18 @@ class TorchBackend:
         self.input_dtype = self.param_dtype
         self.pad_multiple = int(getattr(model, "pad_multiple", 1))
 
+    def _autocast(self) -> torch.autocast:
+        """Autocast where the weights are float32 but the precision asked for is half (only convolutions go half)."""
+        enabled = self.dtype != torch.float32 and self.param_dtype == torch.float32
+        return torch.autocast(self.device.type, dtype=self.dtype, enabled=enabled)
+
     def __call__(self, clip: torch.Tensor, keep: slice) -> torch.Tensor:
-        autocast = self.dtype != torch.float32 and self.param_dtype == torch.float32
-        with torch.no_grad(), torch.autocast(self.device.type, dtype=self.dtype, enabled=autocast):
+        with torch.no_grad(), self._autocast():
             out = ensembled(self._forward(keep), clip, self.ensemble)
         return out[0].cpu()
 
     def key_frames(self, clip: torch.Tensor, keys: list[int], pairs: list[int]) -> tuple:
-        autocast = self.dtype != torch.float32 and self.param_dtype == torch.float32
-        with torch.no_grad(), torch.autocast(self.device.type, dtype=self.dtype, enabled=autocast):
+        with torch.no_grad(), self._autocast():
             clip = self.model.padded(clip)
             sr, motion = self.model.key_frames(clip, keys, pairs, self.frames_per_pass)
         return sr, clip[:, keys].float(), motion

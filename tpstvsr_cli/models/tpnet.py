@@ -135,7 +135,7 @@ class TPNet(nn.Module):
             wanted = set(pairs)
             if self.fusion is not None:
                 wanted |= {k - 1 for k in keys if k > 0} | {k for k in keys if k < t - 1}
-            motion = self.pair_motion(clip, sorted(wanted))
+            motion = self._pair_motion(clip, sorted(wanted))
             if self.fusion is not None:
                 residual = self._fusion_residual(clip, keys, motion, sr.flatten(0, 1).to(self._dtype()))
                 sr = sr + residual.float().reshape(sr.shape)
@@ -184,7 +184,7 @@ class TPNet(nn.Module):
         params = next(self.parameters(), None)
         return torch.float32 if params is None else params.dtype
 
-    def pair_motion(self, clip: torch.Tensor, pairs: list[int]) -> dict:
+    def _pair_motion(self, clip: torch.Tensor, pairs: list[int]) -> dict:
         """{k: (dy, dx)} midpoint motion between input frames k and k+1, each [B, 1, 2H, 2W]."""
         if not pairs:
             return {}
