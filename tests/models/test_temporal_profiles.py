@@ -1,10 +1,13 @@
+import pytest
 import torch
+import torch.nn.functional as F
 
 from tpstvsr_cli.models.profiles import (
     blend_time,
     degrade_clip,
     from_horizontal_profiles,
     from_vertical_profiles,
+    resize_frames,
     to_horizontal_profiles,
     to_vertical_profiles,
 )
@@ -41,3 +44,22 @@ def test_degrade_keeps_even_frames_at_quarter_size():
     lr = degrade_clip(flat)
     assert lr.shape == (1, 4, 3, 4, 3)
     assert torch.allclose(lr, torch.full_like(lr, 0.25), atol=1e-6)
+
+
+@pytest.mark.parametrize("size", [(24, 40), (48, 80), (37, 23), (6, 10)])
+def test_plain_bicubic_resize_by_cv2_matches_torch(size):
+    """Without gradients on the CPU, resize_frames(antialias=False) is cv2.resize: torch's taps to float rounding."""
+    frames = torch.rand(2, 3, 12, 20, generator=torch.Generator().manual_seed(0))
+    expected = F.interpolate(frames, size=size, mode="bicubic", align_corners=False)
+    with torch.no_grad():
+        out = resize_frames(frames[None], size, antialias=False)[0]
+    assert out.shape == expected.shape and out.dtype == torch.float32
+    assert (out - expected).abs().max() < 1e-5
+
+
+def test_plain_bicubic_resize_keeps_gradients_and_half_precision():
+    frames = torch.rand(1, 3, 8, 8, requires_grad=True)
+    resize_frames(frames, (16, 16), antialias=False).sum().backward()
+    assert frames.grad is not None and frames.grad.abs().sum() > 0
+    half = resize_frames(torch.rand(1, 3, 8, 8).bfloat16(), (16, 16), antialias=False)
+    assert half.dtype == torch.bfloat16 and half.shape == (1, 3, 16, 16)

@@ -19,13 +19,16 @@ Shapes: keys [N, C, sH, sW] (pairs: first and second), the input frames the moti
 
 import math
 
+import cv2
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from ..engine.stage_clock import timed
 from . import midpoint_vote
-from .motion import BilateralMidpoint, box_filter, candidates, warp_by
+from .motion import BilateralMidpoint, box_filter, candidates, remap_applies, warp_by
+from .profiles import resize_frames
 
 
 def upscale_field(
@@ -41,7 +44,12 @@ def upscale_field(
 
 
 def median3(field: torch.Tensor) -> torch.Tensor:
-    """3x3 median of [N, 1, H, W] (replicate border)."""
+    """3x3 median of [N, 1, H, W] (replicate border): cv2.medianBlur on the CPU without gradients (the same
+    values, 50x faster than torch's median over unfolded patches), else torch."""
+    if remap_applies(field) and field.dtype == torch.float32:
+        planes = field.detach().contiguous().numpy().reshape(-1, *field.shape[-2:])
+        out = np.stack([cv2.medianBlur(p, 3) for p in planes])  # float32 medianBlur: replicated border
+        return torch.from_numpy(out).reshape(field.shape)
     patches = F.pad(field, (1, 1, 1, 1), mode="replicate").unfold(2, 3, 1).unfold(3, 3, 1)
     return patches.reshape(*patches.shape[:4], 9).median(-1).values
 
@@ -104,8 +112,8 @@ class KeyframeInterp(nn.Module):
     def _motion(self, in0: torch.Tensor, in1: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         dy, dx = self.coarse.search(in0, in1)
         h, w = in0.shape[-2:]
-        up0 = F.interpolate(in0, scale_factor=2, mode="bicubic", align_corners=False)
-        up1 = F.interpolate(in1, scale_factor=2, mode="bicubic", align_corners=False)
+        up0 = resize_frames(in0, (2 * h, 2 * w), antialias=False)
+        up1 = resize_frames(in1, (2 * h, 2 * w), antialias=False)
         dy, dx = upscale_field(dy, 2, size=(2 * h, 2 * w)), upscale_field(dx, 2, size=(2 * h, 2 * w))
         for step in (1.0, 0.5):
             dy, dx = refine_motion(up0, up1, dy, dx, step=step, window=self.fine_window, penalty=self.penalty, stride=2)

@@ -14,10 +14,10 @@ Shapes: key0, key1 [N, C, sH, sW] and the block matching's two warps of them (ba
 """
 
 import torch
-import torch.nn.functional as F
 
 from ..engine.stage_clock import timed
 from .dense_flow import dense_flow, full_flow, warp_flow
+from .motion import box_filter
 
 SIGMA = 4.0 / 255  # agreement scale: grey levels of 0..1 frames
 RADIUS = 2  # the agreement is averaged over (2 * RADIUS + 1)^2 pixels
@@ -26,7 +26,7 @@ RADIUS = 2  # the agreement is averaged over (2 * RADIUS + 1)^2 pixels
 def _agreement(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """exp(-(d / SIGMA)^2) [N, 1, H, W] for d the local mean absolute difference of a and b."""
     d = (a - b).abs().mean(1, keepdim=True)
-    d = F.avg_pool2d(F.pad(d, (RADIUS,) * 4, mode="replicate"), 2 * RADIUS + 1, stride=1)
+    d = box_filter(d, 2 * RADIUS + 1)
     return torch.exp(-((d / SIGMA) ** 2)) + 1e-6  # never all zero: then the three count alike
 
 

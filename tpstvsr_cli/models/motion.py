@@ -21,6 +21,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .profiles import resize_frames
+
 
 def box_filter(x: torch.Tensor, size: int, stride: int = 1) -> torch.Tensor:
     """Mean over a size x size window (separable, replicate border); [N, 1, H, W] -> [N, 1, H/stride, W/stride].
@@ -108,7 +110,7 @@ class BilateralMidpoint(nn.Module):
         s = self.scale
         frames = clip.reshape(b * t, c, h, w)
         if s > 1:
-            frames = F.interpolate(frames, scale_factor=s, mode="bicubic", align_corners=False)
+            frames = resize_frames(frames, (s * h, s * w), antialias=False)
         frames = frames.reshape(b, t, c, s * h, s * w)
         first = frames[:, :-1].reshape(-1, c, s * h, s * w)
         second = frames[:, 1:].reshape(-1, c, s * h, s * w)

