@@ -9,11 +9,16 @@ frame count and weights (the new commit's weights file, passed explicitly, so on
 the other in this process's environment (GLIBC_TUNABLES as the CLI sets it). An old bench without per-stage
 times shows decode, network, encode and end to end only. 24 frames make three windows at the default chunk, so
 the context frames a window re-reads are counted as a long video pays them.
+
+--rounds N benches each commit N times, alternating (old, new, then new, old, ...), and prints each part's median
+over the rounds: on a shared 2-core VM a commit's own time moved 10-40% from minute to minute, which one old run
+followed by one new run takes for the change.
 """
 
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -64,6 +69,13 @@ def seconds_per_frame(row: dict) -> dict:
     return out
 
 
+def median_part(results: list[dict], size: str, part: str) -> float | None:
+    """The median over rounds of one part's seconds per output frame at one size (None: not reported)."""
+    values = [seconds_per_frame(next(x for x in r["rows"] if x["size"] == size)).get(part) for r in results]
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--old", default="a4da8f5")
@@ -71,6 +83,7 @@ def main() -> None:
     ap.add_argument("--sizes", default="180x144,320x180")
     ap.add_argument("--frames", type=int, default=24)
     ap.add_argument("--precisions", default="fp32,auto", help="run the new commit at each; the old at fp32")
+    ap.add_argument("--rounds", type=int, default=1, help="bench each commit this many times, alternating")
     ap.add_argument("--json", type=Path, help="also write all results here")
     args = ap.parse_args()
     weights = ROOT / "weights" / "tpstvsr-default.safetensors"
@@ -79,16 +92,19 @@ def main() -> None:
         trees = {ref: worktree(ref, Path(tmp)) for ref in (args.old, args.new)}
         try:
             runs = [(args.old, "fp32")] + [(args.new, p) for p in args.precisions.split(",")]
-            for ref, precision in runs:
-                print(f"benching {ref} at {precision} ...", file=sys.stderr, flush=True)
-                result = bench(trees[ref], weights, args.sizes, args.frames, precision)
-                results.append({"ref": ref, "precision": precision, **result})
+            for turn in range(args.rounds):
+                for ref, precision in runs if turn % 2 == 0 else runs[::-1]:
+                    print(f"round {turn + 1}: benching {ref} at {precision} ...", file=sys.stderr, flush=True)
+                    result = bench(trees[ref], weights, args.sizes, args.frames, precision)
+                    results.append({"ref": ref, "precision": precision, "round": turn + 1, **result})
         finally:
             for tree in trees.values():
                 subprocess.run(
                     ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], capture_output=True
                 )
-    print(f"machine: {results[0]['machine']['device']}; {args.frames} input frames per clip\n")
+    print(f"machine: {results[0]['machine']['device']}; {args.frames} input frames per clip", end="")
+    print(f"; median of {args.rounds} rounds\n" if args.rounds > 1 else "\n")
+    columns = [[r for r in results if (r["ref"], r["precision"]) == run] for run in runs]
     parts = sorted({p for r in results for row in r["rows"] for p in seconds_per_frame(row)})
     order = [
         p
@@ -107,19 +123,13 @@ def main() -> None:
         if p in parts
     ]
     for size in args.sizes.split(","):
-        print(f"| {size} s per output frame | " + " | ".join(f"{r['ref']} {r['precision']}" for r in results) + " |")
-        print("|---|" + "---:|" * len(results))
+        print(f"| {size} s per output frame | " + " | ".join(f"{ref} {precision}" for ref, precision in runs) + " |")
+        print("|---|" + "---:|" * len(runs))
         for part in order:
-            cells = []
-            for r in results:
-                row = next(x for x in r["rows"] if x["size"] == size)
-                value = seconds_per_frame(row).get(part)
-                cells.append("-" if value is None else f"{value:.3f}")
-            print(f"| {part} | " + " | ".join(cells) + " |")
-        base = seconds_per_frame(next(x for x in results[0]["rows"] if x["size"] == size))["end_to_end"]
-        gains = [
-            base / seconds_per_frame(next(x for x in r["rows"] if x["size"] == size))["end_to_end"] for r in results
-        ]
+            cells = [median_part(column, size, part) for column in columns]
+            print(f"| {part} | " + " | ".join("-" if v is None else f"{v:.3f}" for v in cells) + " |")
+        base = median_part(columns[0], size, "end_to_end")
+        gains = [base / median_part(column, size, "end_to_end") for column in columns]
         print("| end to end vs old | " + " | ".join(f"{g:.2f}x" for g in gains) + " |\n")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))

@@ -7,6 +7,7 @@ import torch
 
 from tpstvsr_cli.engine.cost import frame_cost
 from tpstvsr_cli.models import PRESETS, build_model
+from tpstvsr_cli.models.dense_flow import OPS_PER_PIXEL
 
 
 def _tiny(**changes):
@@ -40,7 +41,7 @@ def test_neighbour_fusion_costs_its_flow_and_no_convolutions():
     alone, fused = frame_cost(_tiny(neighbour_reach=0), 48, 32), frame_cost(_tiny(neighbour_reach=1), 48, 32)
     assert fused.conv_gflop == pytest.approx(alone.conv_gflop, rel=1e-6)
     flow = _tiny(neighbour_reach=1).neighbours.ops_per_key(32, 48) / 1e9  # one key frame per two output frames
-    vote_flows = 2 * 1000 * (16 * 32 * 48) * 16 / 1e9  # 16 midpoints
+    vote_flows = 2 * OPS_PER_PIXEL * (16 * 32 * 48) * 16 / 1e9  # 16 midpoints
     assert fused.other_gflop - alone.other_gflop == pytest.approx((flow * 17 - vote_flows) / 33, rel=0.01)
 
 

@@ -84,15 +84,13 @@ def test_the_cpu_warp_is_the_same_for_any_thread_count():
 def test_flow_found_at_half_size_is_dis_at_full_size():
     """MEDIUM stops at half size and enlarges bilinearly: matching half-size frames and enlarging gives the same
     flow, so the fusion can keep a quarter of it."""
-    import cv2
-
-    from tpstvsr_cli.models.dense_flow import PRESET, flow_between, full_flow, grey_u8, half_grey
+    from tpstvsr_cli.models.dense_flow import flow_between, full_flow, grey_u8, half_grey, make_dis
 
     big = _texture(104, 136)
     first, second = big[:, :96, :128][None], big[:, 5:101, 3:131][None]
     half = flow_between(half_grey(grey_u8(first)), half_grey(grey_u8(second)), (96, 128), first.device)
     assert half.shape == (1, 2, 48, 64)
-    reference = cv2.DISOpticalFlow_create(PRESET).calc(grey_u8(first)[0], grey_u8(second)[0], None)
+    reference = make_dis().calc(grey_u8(first)[0], grey_u8(second)[0], None)
     assert torch.equal(full_flow(half, (96, 128))[0].permute(1, 2, 0), torch.from_numpy(reference))
     assert torch.allclose(warp_flow(second, half), warp_flow(second, full_flow(half, (96, 128))))
 

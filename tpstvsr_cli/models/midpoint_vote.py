@@ -16,7 +16,7 @@ Shapes: key0, key1 [N, C, sH, sW] and the block matching's two warps of them (ba
 import torch
 
 from ..engine.stage_clock import timed
-from .dense_flow import dense_flow, full_flow, warp_flow
+from .dense_flow import OPS_PER_PIXEL, dense_flow, full_flow, warp_flow
 from .motion import box_filter
 
 SIGMA = 4.0 / 255  # agreement scale: grey levels of 0..1 frames
@@ -60,7 +60,7 @@ def voted_midpoint(
 
 
 def ops_per_midpoint(h: int, w: int, scale: int = 4, own_flows: bool = True) -> float:
-    """Estimated arithmetic per midpoint from h x w inputs: two DIS flows at the output's size (~1,000 operations
-    per pixel each, see neighbour_fusion.ops_per_key; none when the fusion's are reused: own_flows False), four
-    bicubic warps of 3 channels (~100 each) and three agreements and the blend (~150)."""
-    return float(scale * scale * h * w * ((2 * 1000 if own_flows else 0) + 4 * 100 + 150))
+    """Estimated arithmetic per midpoint from h x w inputs: two DIS flows at the output's size
+    (dense_flow.OPS_PER_PIXEL each; none when the fusion's are reused: own_flows False), four bicubic warps of
+    3 channels (~100 each) and three agreements and the blend (~150)."""
+    return float(scale * scale * h * w * ((2 * OPS_PER_PIXEL if own_flows else 0) + 4 * 100 + 150))

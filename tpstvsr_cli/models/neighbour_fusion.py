@@ -33,7 +33,7 @@ import torch.nn as nn
 
 from ..engine.stage_clock import timed
 from .back_projection import back_project
-from .dense_flow import flows_for_pairs, grey_u8, half_grey, warp_flow
+from .dense_flow import OPS_PER_PIXEL, flows_for_pairs, grey_u8, half_grey, warp_flow
 from .profiles import resize_frames
 
 
@@ -52,16 +52,15 @@ class NeighbourFusion(nn.Module):
     def ops_per_key(self, h: int, w: int, scale: int = 4) -> float:
         """Estimated arithmetic to refine one key frame from h x w inputs (no FLOP counter sees it), all passes.
 
-        Per output pixel and neighbour, once per `flow_every` passes: DIS ~1,000 operations (the MEDIUM preset
-        stops at half size: 8x8 patches every 3 pixels, 25 gradient steps of ~14 operations per patch pixel,
-        densification, 5 variational iterations, the pyramid above it). Per pass and neighbour: the bicubic warp
-        of 3 channels ~100, its shrinking and weight ~100; per pass, the back-projection ~300 (one shrink, one
-        enlargement) and ~5 for each step after the first (two 7-tap passes at the input's size).
+        Per output pixel and neighbour, once per `flow_every` passes: DIS, dense_flow.OPS_PER_PIXEL. Per pass and
+        neighbour: the bicubic warp of 3 channels ~100, its shrinking and weight ~100; per pass, the
+        back-projection ~300 (one shrink, one enlargement) and ~5 for each step after the first (two 7-tap passes
+        at the input's size).
         """
         pixels = scale * scale * h * w
         per_pass = 2 * self.reach * 200 + (300 + 5 * (self.steps - 1) if self.steps else 0)
         flow_sets = -(-self.passes // self.flow_every)
-        return float(pixels * (flow_sets * 2 * self.reach * 1000 + self.passes * per_pass))
+        return float(pixels * (flow_sets * 2 * self.reach * OPS_PER_PIXEL + self.passes * per_pass))
 
     def pairs(self, count: int) -> list[tuple[int, int]]:
         """The (key, neighbour) pairs the fusion of `count` key frames reads, each once."""
