@@ -3,12 +3,15 @@
 # Usage: [QUALITY=fast|balanced|best] [ENSEMBLE=2] [PRECISION=fp32|bf16|auto] [DEGRADE=SPEC] [TRIPLETS=0]
 #        scripts/eval_release.sh [WEIGHTS] [OUT_DIR]
 # (tables on stdout, JSON in OUT_DIR; ENSEMBLE unset: the quality's, 2 for best, else 1; PRECISION unset: auto;
-# DEGRADE: the degraded-input track, e.g. DEGRADE=x264:crf=23:fps=12; TRIPLETS=0 leaves out the held-out triplets)
+# DEGRADE: the degraded-input track, e.g. DEGRADE=x264:crf=23:fps=12; TRIPLETS=0 leaves out the held-out triplets;
+# MAX_FRAMES=65 TRIPLETS=0 is a 2.5-minute "mid val" for choosing between settings: bedroom's first 65 frames,
+# both youtubevos whole, as in docs/design-keyframes.md §10)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 W=${1:-weights/tpstvsr-default.safetensors}
 OUT=${2:-runs/eval}
 E="--quality ${QUALITY:-balanced}${ENSEMBLE:+ --ensemble $ENSEMBLE} --precision ${PRECISION:-auto}${DEGRADE:+ --degrade $DEGRADE}"
+E="$E${MAX_FRAMES:+ --max-frames $MAX_FRAMES}"
 VAL=${VAL:-../shared/data/val}
 mkdir -p "$OUT"
 export GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736
