@@ -19,15 +19,13 @@ Shapes: keys [N, C, sH, sW] (pairs: first and second), the input frames the moti
 
 import math
 
-import cv2
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from ..engine.stage_clock import timed
 from . import midpoint_vote
-from .motion import BilateralMidpoint, box_filter, candidates, remap_applies, warp_by
+from .motion import BilateralMidpoint, box_filter, candidates, warp_by
 from .profiles import resize_frames
 
 
@@ -44,12 +42,8 @@ def upscale_field(
 
 
 def median3(field: torch.Tensor) -> torch.Tensor:
-    """3x3 median of [N, 1, H, W] (replicate border): cv2.medianBlur on the CPU without gradients (the same
-    values, 50x faster than torch's median over unfolded patches), else torch."""
-    if remap_applies(field) and field.dtype == torch.float32:
-        planes = field.detach().contiguous().numpy().reshape(-1, *field.shape[-2:])
-        out = np.stack([cv2.medianBlur(p, 3) for p in planes])  # float32 medianBlur: replicated border
-        return torch.from_numpy(out).reshape(field.shape)
+    """3x3 median of [N, 1, H, W] (replicate border). (cv2.medianBlur gave the same values 50x faster, but with it a
+    320x180 conversion under `ulimit -v 1300000` no longer finished: docs/design-keyframes.md §10.)"""
     patches = F.pad(field, (1, 1, 1, 1), mode="replicate").unfold(2, 3, 1).unfold(3, 3, 1)
     return patches.reshape(*patches.shape[:4], 9).median(-1).values
 

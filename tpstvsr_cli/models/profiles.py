@@ -57,6 +57,7 @@ def resize_frames(frames: torch.Tensor, size: tuple[int, int], antialias: bool =
 
 
 def _cv2_applies(frames: torch.Tensor) -> bool:
+    """Whether OpenCV may stand in for torch here: float32 CPU frames and no gradient wanted through them."""
     wants_grad = torch.is_grad_enabled() and frames.requires_grad
     return frames.device.type == "cpu" and frames.dtype == torch.float32 and not wants_grad
 
