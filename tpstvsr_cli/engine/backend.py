@@ -10,11 +10,13 @@ from typing import Protocol
 import torch
 
 from .ensemble import ensembled
+from .team import installed, team_for
 
 
 class Backend(Protocol):
     input_dtype: torch.dtype  # what the uint8 frames are converted to before they are handed over
     pad_multiple: int  # tile starts are multiples of this (the network's stride-2 grids)
+    team: object  # engine/team.Team for the work around the network (the key-frame stream's), or None
 
     def __call__(self, clip: torch.Tensor, keep: slice) -> torch.Tensor:
         """clip [1, L, 3, h, w] in 0..1 on the device -> the kept outputs as float32 [K, 3, 4h, 4w] on the CPU."""
@@ -39,6 +41,8 @@ class TorchBackend:
         # precision; the network's parameter-free arithmetic stays float32), half where a GPU cast the weights.
         self.input_dtype = self.param_dtype
         self.pad_multiple = int(getattr(model, "pad_multiple", 1))
+        # independent pieces of a window (key frames, midpoints, ...) two at once on the CPU (team.py)
+        self.team = team_for(device)
 
     def _autocast(self) -> torch.autocast:
         """Autocast where the weights are float32 but the precision asked for is half (only convolutions go half)."""
@@ -46,12 +50,12 @@ class TorchBackend:
         return torch.autocast(self.device.type, dtype=self.dtype, enabled=enabled)
 
     def __call__(self, clip: torch.Tensor, keep: slice) -> torch.Tensor:
-        with torch.no_grad(), self._autocast():
+        with torch.no_grad(), self._autocast(), installed(self.team):
             out = ensembled(self._forward(keep), clip, self.ensemble)
         return out[0].cpu()
 
     def key_frames(self, clip: torch.Tensor, keys: list[int], pairs: list[int]) -> tuple:
-        with torch.no_grad(), self._autocast():
+        with torch.no_grad(), self._autocast(), installed(self.team):
             clip = self.model.padded(clip)
             sr, motion = self.model.key_frames(clip, keys, pairs, self.frames_per_pass)
         return sr, clip[:, keys].float(), motion

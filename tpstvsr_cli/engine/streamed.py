@@ -14,6 +14,7 @@ import torch
 from ..models.key_stream import KeyStream
 from .ensemble import ENSEMBLES, transform, untransform
 from .runner import WindowRunner, is_out_of_memory
+from .team import installed
 from .tensors import frames_to_tensor
 from .windows import Window
 
@@ -99,4 +100,6 @@ class StreamedWindows:
         del sr, inputs, motion
         if win.last:
             stream.finish()
-        return [frame[0, :, : 4 * h, : 4 * w].float().cpu() for frame in stream.pop()]
+        with installed(getattr(self.run.backend, "team", None)):
+            made = stream.pop()
+        return [frame[0, :, : 4 * h, : 4 * w].float().cpu() for frame in made]

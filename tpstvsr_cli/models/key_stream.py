@@ -17,6 +17,7 @@ feeds it window by window.
 import torch
 
 from ..engine.stage_clock import timed
+from ..engine.team import each, groups, workers
 from .dense_flow import flows_for_pairs, grey_u8, half_grey
 
 
@@ -52,23 +53,34 @@ class KeyStream:
     def pop(self) -> list[torch.Tensor]:
         """The outputs that are final now, in order (output 2j: key j; 2j + 1: halfway to key j + 1)."""
         self._advance()
-        out = []
+        out: list[torch.Tensor] = []
         while True:
-            o = self.emitted
-            j, final = o // 2, self.levels[self.passes]
+            ready = self._ready_outputs()
+            if not ready:
+                return out
+            made = each(lambda o: self._output(o), ready)  # midpoints two at once on the engine's team
+            out.extend(frame for frame in made if frame is not None)
+            self.emitted += len(ready)
+            self._forget()
+
+    def _ready_outputs(self) -> list[int]:
+        """The next outputs that can be made now, at most as many midpoints as `each` runs at once."""
+        ready, o, final = [], self.emitted, self.levels[self.passes]
+        while len([r for r in ready if r % 2]) < workers():
+            j = o // 2
             if self.end is not None and o > 2 * self.end - 2:
                 break
-            if o % 2 == 0 and j in final:
-                out.append(final[j])
-            elif o % 2 == 1 and not self.with_midpoints:
-                pass  # the key frames alone: the in-between outputs are skipped, not made
-            elif o % 2 == 1 and j + 1 in final:
-                out.append(self._midpoint(j))
-            else:
+            if not (j in final if o % 2 == 0 else not self.with_midpoints or j + 1 in final):
                 break
-            self.emitted += 1
-            self._forget()
-        return out
+            ready.append(o)
+            o += 1
+        return ready
+
+    def _output(self, o: int) -> torch.Tensor | None:
+        """Output o (None for an in-between output a keys-only stream skips)."""
+        if o % 2 == 0:
+            return self.levels[self.passes][o // 2]
+        return self._midpoint(o // 2) if self.with_midpoints else None
 
     @property
     def count(self) -> int:
@@ -91,16 +103,20 @@ class KeyStream:
             while self.made[p + 1] + len(targets) < self.count and self._ready(self.made[p + 1] + len(targets), p):
                 targets.append(self.made[p + 1] + len(targets))
             self._find_flows(targets, p)
-            for j in targets:
-                near, s = self._near(j), p // self.every
+            for group in groups(targets):  # as many at once as the engine's team runs (one without a team)
                 with timed("fusion"):
-                    before = self.levels[p]
-                    fused = self.fusion.fuse(
-                        before[j], self.inputs[j], [before[i] for i in near], [self.flows[s, j, i] for i in near]
-                    )
-                self.levels[p + 1][j] = fused
-                self.made[p + 1] = j + 1
+                    fused = each(lambda j, p=p: self._fuse(j, p), group)
+                for j, frame in zip(group, fused):
+                    self.levels[p + 1][j] = frame
+                self.made[p + 1] = group[-1] + 1
                 self._forget()  # pass p's keys go while pass p + 1's come: about 2 x reach + 1 of each held
+
+    def _fuse(self, j: int, p: int) -> torch.Tensor:
+        """Key j after pass p + 1."""
+        near, s, before = self._near(j), p // self.every, self.levels[p]
+        return self.fusion.fuse(
+            before[j], self.inputs[j], [before[i] for i in near], [self.flows[s, j, i] for i in near]
+        )
 
     def _find_flows(self, targets: list[int], p: int) -> None:
         """The flows from each target to its neighbours that pass p uses and that are not found yet: found on the

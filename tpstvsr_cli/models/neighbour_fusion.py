@@ -32,6 +32,7 @@ import torch
 import torch.nn as nn
 
 from ..engine.stage_clock import timed
+from ..engine.team import each
 from .back_projection import back_project
 from .dense_flow import OPS_PER_PIXEL, flows_for_pairs, grey_u8, half_grey, warp_flow
 from .profiles import resize_frames
@@ -102,8 +103,11 @@ class NeighbourFusion(nn.Module):
     def _refine_all(self, keys: torch.Tensor, inputs: torch.Tensor, targets, flows: dict) -> torch.Tensor:
         """[B, len(targets), 3, sH, sW], written frame by frame (no list of frames and a stacked copy)."""
         out = keys.new_empty((keys.shape[0], len(targets), *keys.shape[2:]))
-        for i, t in enumerate(targets):
-            out[:, i] = self._refine(keys, inputs, t, flows)
+
+        def refine(i: int) -> None:  # key frames of one pass are independent: the engine's team may run two at once
+            out[:, i] = self._refine(keys, inputs, targets[i], flows)
+
+        each(refine, range(len(targets)))
         return out
 
     def _refine(self, keys: torch.Tensor, inputs: torch.Tensor, target: int, flows: dict) -> torch.Tensor:

@@ -13,6 +13,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..engine.stage_clock import timed
+from ..engine.team import each, groups, workers
 from .fsm import FSM
 from .key_fusion import KeyFusion
 from .keyframe_interp import KeyframeInterp, warp_neighbour
@@ -82,12 +83,14 @@ class TPNet(nn.Module):
     def _per_frame(self, frames: torch.Tensor, upto: str, frames_per_pass: int | None) -> torch.Tensor:
         """FSM (and RM unless upto='fsm') over [N, 3, 2H, W] frames, frames_per_pass at a time."""
         step = frames.shape[0] if frames_per_pass is None else frames_per_pass
-        outs = []
-        with timed("convolutions"):
-            for i in range(0, frames.shape[0], step):
+
+        def run(i: int) -> torch.Tensor:  # independent pieces: the engine's team may run two at once
+            with timed("convolutions"):
                 sr = self.fsm(frames[i : i + step])
-                outs.append(self.rm(sr) if upto == "rm" else sr)
-            return torch.cat(outs, dim=0)
+                return self.rm(sr) if upto == "rm" else sr
+
+        outs = each(run, range(0, frames.shape[0], step))
+        return outs[0] if len(outs) == 1 else torch.cat(outs, dim=0)
 
     # Parameters that start at zero (an untrained module changes nothing): weights files without them still load.
     zero_start_prefixes = ("fusion.", "blend.")
@@ -157,7 +160,16 @@ class TPNet(nn.Module):
             del flows
             at = {k: i for i, k in enumerate(used)}
         mids = {}
-        if mid_pairs:
+        if mid_pairs and workers() > 1:  # pair by pair (each alone: the same numbers), two at once on the team
+
+            def midpoint(i: int) -> torch.Tensor:
+                k = mid_pairs[i]
+                flows = None if pair_flows is None else pair_flows[i * b : (i + 1) * b]
+                ins = clip[:, k], clip[:, k + 1]
+                return self.midpoints(sr[:, at[k]], sr[:, at[k + 1]], *ins, *motion[k], flows)
+
+            mids = dict(zip(mid_pairs, each(midpoint, range(len(mid_pairs)))))
+        elif mid_pairs:
             dy = torch.cat([motion[p][0] for p in mid_pairs])
             dx = torch.cat([motion[p][1] for p in mid_pairs])
             first = sr[:, [at[k] for k in mid_pairs]].transpose(0, 1).flatten(0, 1)  # pair-major, as dy
@@ -188,8 +200,13 @@ class TPNet(nn.Module):
         """{k: (dy, dx)} midpoint motion between input frames k and k+1, each [B, 1, 2H, 2W]."""
         if not pairs:
             return {}
+        # the pairs in as many batches as the engine's team runs at once (each search alone: the same numbers)
+        found = each(lambda part: self._motion_batch(clip, part), groups(pairs, -(-len(pairs) // workers())))
+        return {k: motion for part in found for k, motion in part.items()}
+
+    def _motion_batch(self, clip: torch.Tensor, pairs: list[int]) -> dict:
         b = clip.shape[0]
-        first = clip[:, pairs].transpose(0, 1).flatten(0, 1).float()
+        first = clip[:, pairs].transpose(0, 1).flatten(0, 1).float()  # pair-major: pair i of item n is row i * b + n
         second = clip[:, [k + 1 for k in pairs]].transpose(0, 1).flatten(0, 1).float()
         dy, dx = self.interp.motion(first, second)
         return {k: (dy[i * b : (i + 1) * b], dx[i * b : (i + 1) * b]) for i, k in enumerate(pairs)}
