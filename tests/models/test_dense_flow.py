@@ -110,3 +110,38 @@ def test_flows_for_many_pairs_on_parallel_threads_are_the_flows_one_by_one():
         torch.set_num_threads(threads)
     for i, j in pairs:
         assert torch.equal(together[i, j], flow_between(greys[i], greys[j], (96, 128), torch.device("cpu")))
+
+
+def test_a_refined_flow_set_starts_from_the_earlier_one_and_does_not_depend_on_threads():
+    """The fusion's later flow sets: the earlier flow refined on new frames (make_refinement), the same on one
+    thread, on parallel threads, and with OpenCV's own two threads; nearer the motion than the start, left as it was."""
+    import cv2
+
+    from tpstvsr_cli.models.dense_flow import flow_between, flows_for_pairs, grey_u8, half_grey
+
+    big = _texture(120, 150)
+    frames = [big[:, i : i + 96, 2 * i : 2 * i + 128][None] for i in range(3)]
+    greys = {k: half_grey(grey_u8(f)) for k, f in enumerate(frames)}
+    pairs = [(0, 1), (1, 0), (1, 2)]
+    cpu = torch.device("cpu")
+    start = {(i, j): flow_between(greys[i], greys[j], (96, 128), cpu) + 0.3 for i, j in pairs}  # 0.3 px off
+    kept = {pair: flow.clone() for pair, flow in start.items()}
+    threads = torch.get_num_threads()
+    try:
+        outs = []
+        for n in (1, 2):
+            torch.set_num_threads(n)
+            outs.append(flows_for_pairs(greys, pairs, (96, 128), cpu, start))
+        cv2.setNumThreads(2)
+        outs.append({pair: flows_for_pairs(greys, [pair], (96, 128), cpu, start)[pair] for pair in pairs})
+    finally:
+        torch.set_num_threads(threads)
+    for pair in pairs:
+        assert outs[0][pair].shape == (1, 2, 48, 64)
+        assert torch.equal(outs[0][pair], outs[1][pair]) and torch.equal(outs[0][pair], outs[2][pair])
+        assert torch.equal(start[pair], kept[pair])  # refined in a copy
+    # frame 1 is frame 0 moved 1 pixel up and 2 left: at half size, a flow (dx, dy) = (-1, -0.5) from 0 to 1
+    centre = outs[0][0, 1][0, :, 12:-12, 16:-16]
+    start_error = (start[0, 1][0, :, 12:-12, 16:-16] - torch.tensor([-1.0, -0.5]).view(2, 1, 1)).abs().mean((1, 2))
+    error = (centre - torch.tensor([-1.0, -0.5]).view(2, 1, 1)).abs().mean((1, 2))
+    assert (error < start_error - 0.01).all()  # a few iterations nearer the motion (0.3 -> 0.27 px here)

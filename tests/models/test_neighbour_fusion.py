@@ -101,13 +101,15 @@ def test_fusion_needs_the_key_frame_design():
 
 @pytest.mark.parametrize("flow_every, flow_sets", [(1, 4), (2, 2), (4, 1)])
 def test_flows_between_key_frames_are_found_once_per_flow_every_passes(monkeypatch, flow_every, flow_sets):
-    """Four passes and the in-between frames' vote read one flow per (key, neighbour) pair per flow set."""
+    """Four passes and the in-between frames' vote read one flow per (key, neighbour) pair per flow set: DIS for the
+    first set, each later one refined from the set before."""
     import tpstvsr_cli.models.dense_flow as flow_module
     import tpstvsr_cli.models.midpoint_vote as vote_module
 
-    calls = []
-    real = flow_module._dis
+    calls, refined = [], []
+    real, real_refined = flow_module._dis, flow_module._refined
     monkeypatch.setattr(flow_module, "_dis", lambda *args: calls.append(1) or real(*args))
+    monkeypatch.setattr(flow_module, "_refined", lambda *args: refined.append(1) or real_refined(*args))
     monkeypatch.setattr(vote_module, "dense_flow", lambda a, b: pytest.fail("the vote found its own flow"))
     torch.manual_seed(3)
     preset = dataclasses.replace(PRESETS["tiny"], neighbour_passes=4, neighbour_flow_every=flow_every, blend_channels=0)
@@ -117,7 +119,8 @@ def test_flows_between_key_frames_are_found_once_per_flow_every_passes(monkeypat
     assert out.shape == (1, 7, 3, 36, 52)
     pairs = model.neighbours.pairs(4)
     assert len(pairs) == 6  # reach 1: (0,1) (1,0) (1,2) (2,1) (2,3) (3,2)
-    assert len(calls) == flow_sets * len(pairs)
+    assert len(calls) == len(pairs)
+    assert len(refined) == (flow_sets - 1) * len(pairs)
 
 
 def test_the_flows_given_are_the_flows_used():

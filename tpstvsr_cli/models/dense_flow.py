@@ -34,6 +34,11 @@ VARIATIONAL_ITERATIONS = 3
 # patches every 4 pixels, 25 gradient steps of ~14 operations per patch pixel, densification, 3 variational
 # iterations, the pyramid above it; ~1,000 with MEDIUM's own stride and iterations, which took 1/0.6 the time.
 OPS_PER_PIXEL = 600
+# A flow set found again on refined key frames (the fusion's second set) starts from the first set's flow and runs
+# only DIS's variational refinement at its last level, with DIS's own weights (alpha 20, delta 5, gamma 10, 5 SOR
+# iterations): 30 ms against DIS's 77 ms at 640x360 on one thread, -0.010 / -0.003 dB on mid val
+# (docs/design-keyframes.md §11). Estimated operations per output pixel, as OPS_PER_PIXEL.
+REFINE_OPS_PER_PIXEL = 240
 # DIS refuses frames under 12 pixels on both sides; smaller frames are edge-padded to this and the flow cropped.
 MIN_SIDE = 16
 # Frames whose half size is smaller than this are matched at full size: DIS picks its coarsest level by the
@@ -78,6 +83,30 @@ def _dis(grey_a: np.ndarray, grey_b: np.ndarray, size: tuple[int, int]) -> torch
     return torch.from_numpy(np.ascontiguousarray(flows)).permute(0, 3, 1, 2)
 
 
+def make_refinement() -> cv2.VariationalRefinement:
+    """The variational refinement that refined_flows runs: DIS's own at its last level (see REFINE_OPS_PER_PIXEL)."""
+    refine = cv2.VariationalRefinement_create()
+    refine.setFixedPointIterations(VARIATIONAL_ITERATIONS)
+    refine.setSorIterations(5)
+    refine.setAlpha(20.0)
+    refine.setDelta(5.0)
+    refine.setGamma(10.0)
+    return refine
+
+
+def _refined(grey_a: np.ndarray, grey_b: np.ndarray, start: torch.Tensor) -> torch.Tensor:
+    """The flow start [N, 2, h, w] (from flow_between, at its size) refined on grey frames [N, h', w'] as half_grey
+    made them (edge-padded to DIS's least size: the flow covers their top left)."""
+    refine, out = make_refinement(), []
+    for x, y, flow in zip(grey_a, grey_b, start.detach().float().cpu()):
+        h, w = flow.shape[-2:]
+        moved = flow.permute(1, 2, 0).numpy().copy()  # [h, w, 2], refined in place (a copy: DIS's own flows are
+        # this layout already, so ascontiguousarray would hand over the start's memory)
+        refine.calc(np.ascontiguousarray(x[:h, :w]), np.ascontiguousarray(y[:h, :w]), moved)
+        out.append(moved)
+    return torch.from_numpy(np.stack(out)).permute(0, 3, 1, 2)
+
+
 def flow_between(grey_a: np.ndarray, grey_b: np.ndarray, size: tuple[int, int], device) -> torch.Tensor:
     """Flow [N, 2, h, w] float32 between frames of `size` (H, W) given by half_grey(grey_u8(...)) (so a frame read
     by several pairs is made grey once): at half size where half_grey shrank them (full_flow enlarges it)."""
@@ -86,18 +115,25 @@ def flow_between(grey_a: np.ndarray, grey_b: np.ndarray, size: tuple[int, int], 
         return _dis(grey_a, grey_b, size).to(device)
 
 
-def flows_for_pairs(greys: dict, pairs: list, size: tuple[int, int], device) -> dict:
-    """{(i, j): flow_between(greys[i], greys[j], size, device)} for many pairs, found torch.get_num_threads() at a
-    time, each DIS on one thread: 1.46x faster than one after another on DIS's own two threads (34 pairs of
-    360x288), and the same flows, as DIS's result does not depend on its thread count."""
+def flows_for_pairs(greys: dict, pairs: list, size: tuple[int, int], device, start: dict | None = None) -> dict:
+    """{(i, j): flow_between(greys[i], greys[j], size, device)} for many pairs, or with `start` {(i, j): an earlier
+    flow of the pair} those flows refined on these greys (make_refinement); found torch.get_num_threads() at a
+    time, each on one thread: DIS was 1.46x faster so than one after another on its own two threads (34 pairs of
+    360x288), and the same flows, as neither result depends on OpenCV's thread count."""
+
+    def find(pair: tuple) -> torch.Tensor:
+        a, b = greys[pair[0]], greys[pair[1]]
+        return _dis(a, b, size) if start is None else _refined(a, b, start[pair])
+
     workers = min(max(1, torch.get_num_threads()), len(pairs))
-    if workers <= 1:
-        return {(i, j): flow_between(greys[i], greys[j], size, device) for i, j in pairs}
     with timed("flow"):
-        cv2.setNumThreads(1)
+        cv2.setNumThreads(1 if workers > 1 else max(1, torch.get_num_threads()))
         try:
-            with ThreadPoolExecutor(workers) as pool:
-                found = list(pool.map(lambda pair: _dis(greys[pair[0]], greys[pair[1]], size), pairs))
+            if workers <= 1:
+                found = [find(pair) for pair in pairs]
+            else:
+                with ThreadPoolExecutor(workers) as pool:
+                    found = list(pool.map(find, pairs))
         finally:
             cv2.setNumThreads(max(1, torch.get_num_threads()))
         return {pair: flow.to(device) for pair, flow in zip(pairs, found)}

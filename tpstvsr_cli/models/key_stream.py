@@ -127,12 +127,13 @@ class KeyStream:
         if not missing:
             return
         level = self.levels[s * self.every]
+        start = {(j, i): self.flows[s - 1, j, i] for j, i in missing} if s else None  # set s refines set s - 1
         with timed("flow"):
             for k in sorted({k for pair in missing for k in pair}):
                 if (s, k) not in self.greys:
                     self.greys[s, k] = half_grey(grey_u8(level[k]))
             greys = {k: self.greys[s, k] for pair in missing for k in pair}
-            found = flows_for_pairs(greys, missing, level[targets[0]].shape[-2:], level[targets[0]].device)
+            found = flows_for_pairs(greys, missing, level[targets[0]].shape[-2:], level[targets[0]].device, start)
         self.flows.update({(s, a, b): f for (a, b), f in found.items()})
 
     def _midpoint(self, j: int) -> torch.Tensor:
@@ -165,4 +166,6 @@ class KeyStream:
         last_pass = min(self.passes, (s + 1) * self.every)  # the pass after the set's last
         if s == 0 and abs(i - j) == 1 and self.with_midpoints and min(i, j) >= done_to:
             return False  # the vote of pair min(i, j) still to come
+        if last_pass < self.passes and (s + 1, j, i) not in self.flows and j >= done_to:
+            return False  # the next set starts from it
         return self.made[last_pass] > j or j < done_to

@@ -20,7 +20,8 @@ No parameters: it works on any weights. Gradients flow through the warps and the
 flow. The flow between each pair of key frames is found anew only every `flow_every` passes (and the first
 flows serve the in-between frames' vote too, through TPNet): refined frames show the same scene, and finding the flow
 again every pass was most of the fusion's time; refined frames do align a little better, so `default` finds it
-twice in its four passes (docs/design-keyframes.md, section 6). Measured on val crops in docs/design-keyframes.md
+twice in its four passes (docs/design-keyframes.md, section 6), the second time by refining the first set on the
+refined frames rather than by DIS anew (section 11). Measured on val crops in docs/design-keyframes.md
 (sections 5 and 6).
 
 Shapes: keys [B, K, 3, sH, sW] and their input frames [B, K, 3, H, W] (K >= 1); `targets` picks which key
@@ -34,7 +35,7 @@ import torch.nn as nn
 from ..engine.stage_clock import timed
 from ..engine.team import each
 from .back_projection import back_project
-from .dense_flow import OPS_PER_PIXEL, flows_for_pairs, grey_u8, half_grey, warp_flow
+from .dense_flow import OPS_PER_PIXEL, REFINE_OPS_PER_PIXEL, flows_for_pairs, grey_u8, half_grey, warp_flow
 from .profiles import resize_frames
 
 
@@ -53,7 +54,8 @@ class NeighbourFusion(nn.Module):
     def ops_per_key(self, h: int, w: int, scale: int = 4) -> float:
         """Estimated arithmetic to refine one key frame from h x w inputs (no FLOP counter sees it), all passes.
 
-        Per output pixel and neighbour, once per `flow_every` passes: DIS, dense_flow.OPS_PER_PIXEL. Per pass and
+        Per output pixel and neighbour: DIS for the first flow set, dense_flow.OPS_PER_PIXEL, and its refinement for
+        each later one (every `flow_every` passes), dense_flow.REFINE_OPS_PER_PIXEL. Per pass and
         neighbour: the bicubic warp of 3 channels ~100, its shrinking and weight ~100; per pass, the
         back-projection ~300 (one shrink, one enlargement) and ~5 for each step after the first (two 7-tap passes
         at the input's size).
@@ -61,19 +63,23 @@ class NeighbourFusion(nn.Module):
         pixels = scale * scale * h * w
         per_pass = 2 * self.reach * 200 + (300 + 5 * (self.steps - 1) if self.steps else 0)
         flow_sets = -(-self.passes // self.flow_every)
-        return float(pixels * (flow_sets * 2 * self.reach * OPS_PER_PIXEL + self.passes * per_pass))
+        flow_ops = OPS_PER_PIXEL + (flow_sets - 1) * REFINE_OPS_PER_PIXEL
+        return float(pixels * (2 * self.reach * flow_ops + self.passes * per_pass))
 
     def pairs(self, count: int) -> list[tuple[int, int]]:
         """The (key, neighbour) pairs the fusion of `count` key frames reads, each once."""
         return [(t, j) for t in range(count) for j in self.neighbours(t, count)]
 
     @torch.no_grad()
-    def pair_flows(self, keys: torch.Tensor, pairs: list[tuple[int, int]] | None = None) -> dict:
-        """{(i, j): flow from key i to key j} for keys [B, K, 3, sH, sW] (default: every pair the fusion reads)."""
+    def pair_flows(
+        self, keys: torch.Tensor, pairs: list[tuple[int, int]] | None = None, start: dict | None = None
+    ) -> dict:
+        """{(i, j): flow from key i to key j} for keys [B, K, 3, sH, sW] (default: every pair the fusion reads); with
+        `start`, the earlier set's flows of these pairs refined on these keys (dense_flow.make_refinement)."""
         pairs = self.pairs(keys.shape[1]) if pairs is None else pairs
         with timed("flow"):
             greys = {k: half_grey(grey_u8(keys[:, k])) for k in sorted({k for pair in pairs for k in pair})}
-            return flows_for_pairs(greys, pairs, keys.shape[-2:], keys.device)
+            return flows_for_pairs(greys, pairs, keys.shape[-2:], keys.device, start)
 
     def forward(self, keys: torch.Tensor, inputs: torch.Tensor, targets: list[int]) -> torch.Tensor:
         return self.refine(keys, inputs, targets)[0]
@@ -92,9 +98,8 @@ class NeighbourFusion(nn.Module):
         flows = self.pair_flows(keys) if flows is None else flows
         first = {(i, j): f for (i, j), f in flows.items() if abs(i - j) == 1}
         for done in range(self.passes):
-            if done and done % self.flow_every == 0:
-                flows = None  # the old set goes before the new one is found
-                flows = self.pair_flows(keys)
+            if done and done % self.flow_every == 0:  # the new set starts from the old one
+                flows = self.pair_flows(keys, list(flows), start=flows)
             last = done == self.passes - 1  # earlier passes refine every key frame: the next pass's neighbours
             with timed("fusion"):
                 keys = self._refine_all(keys, inputs, targets if last else range(keys.shape[1]), flows)
