@@ -6,6 +6,7 @@
 - tiles.py: spatial tiles and their crossfade weights;
 - backend.py: the Backend interface (one window of one tile through the network) and TorchBackend;
 - runner.py: a window through a backend, whole or in tiles, redone in finer tiles when memory runs out;
+- team.py: a window's independent pieces (key frames, midpoints, ...) two at once on one-thread workers;
 - stream.py: upscale_frames, the one entry point; memory.py / memory_size.py: what fits; cost.py: FLOPs.
 """
 
