@@ -84,7 +84,7 @@ Quality = Annotated[
         "balanced: the network as trained; best: balanced plus --ensemble 2 (a second, transposed pass) unless "
         "--ensemble is given. A network without fusion or vote runs fast as balanced. Measured on 2 CPU cores at "
         "180x144 input, seconds per output frame and val dB over bicubic (all frames): fast 0.13 s, +1.92 dB; "
-        "balanced 0.30 s, +2.54 dB; best 0.57 s, +2.57 dB (README).",
+        "balanced 0.30 s, +2.53 dB; best 0.57 s, +2.57 dB (README).",
     ),
 ]
 MaxMemory = Annotated[
