@@ -9,6 +9,7 @@ convolution FLOPs grow with the pixel count exactly, so a small count scales wit
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from .stream import upscale_frames
@@ -53,8 +54,14 @@ def frame_cost(
     rng = np.random.default_rng(0)
     clip = [rng.integers(0, 256, (sh, sw, 3), dtype=np.uint8) for _ in range(frames)]
     counter = FlopCounterMode(display=False)
-    with counter:
-        produced = sum(1 for _ in upscale_frames(model, clip, chunk=chunk, overlap=overlap, tile=0, ensemble=ensemble))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # no team (team.py): the counter sees the operations of its own thread only
+    try:
+        with counter:
+            stream = upscale_frames(model, clip, chunk=chunk, overlap=overlap, tile=0, ensemble=ensemble)
+            produced = sum(1 for _ in stream)
+    finally:
+        torch.set_num_threads(threads)
     scale = (width * height) / (sw * sh)
     conv = counter.get_total_flops() / produced * scale / 1e9
     other = ensemble * _motion_ops_per_output(model, height, width, frames, produced) / 1e9
