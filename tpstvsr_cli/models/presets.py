@@ -112,7 +112,7 @@ PRESETS: dict[str, NetConfig] = {
         neighbour_passes=4,
         neighbour_flow_every=2,
         neighbour_sigma=4.0,
-        kib_per_input_px=18.9,  # scripts/measure_memory.py default, session 9
+        kib_per_input_px=23.0,  # scripts/check_memory_plan.py, session 14 (two pieces in flight: engine/team.py)
     ),
     "tiny": NetConfig(
         description="For tests only: a few thousand parameters, every part of the architecture present (the "
