@@ -58,21 +58,22 @@ class KeyStream:
             ready = self._ready_outputs()
             if not ready:
                 return out
-            made = each(lambda o: self._output(o), ready)  # midpoints two at once on the engine's team
+            made = each(self._output, ready)  # midpoints two at once on the engine's team
             out.extend(frame for frame in made if frame is not None)
             self.emitted += len(ready)
             self._forget()
 
     def _ready_outputs(self) -> list[int]:
         """The next outputs that can be made now, at most as many midpoints as `each` runs at once."""
-        ready, o, final = [], self.emitted, self.levels[self.passes]
-        while len([r for r in ready if r % 2]) < workers():
+        ready, o, final, mids = [], self.emitted, self.levels[self.passes], 0
+        while mids < workers():
             j = o // 2
             if self.end is not None and o > 2 * self.end - 2:
                 break
             if not (j in final if o % 2 == 0 else not self.with_midpoints or j + 1 in final):
                 break
             ready.append(o)
+            mids += o % 2
             o += 1
         return ready
 
