@@ -14,6 +14,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .polyphase import resize_polyphase
+
 
 def to_vertical_profiles(clip: torch.Tensor) -> torch.Tensor:
     """[B, T, C, H, W] -> [B*W, C, H, T]: one H x T image per column."""
@@ -42,12 +44,15 @@ def from_horizontal_profiles(profiles: torch.Tensor, batch: int) -> torch.Tensor
 def resize_frames(frames: torch.Tensor, size: tuple[int, int], antialias: bool = True) -> torch.Tensor:
     """Bicubic resize of [..., C, H, W] to (h, w); antialiased when shrinking (the data's degradation).
 
-    Without antialiasing, float32 CPU frames with no gradient wanted are resized by cv2.resize (_bicubic_cv2).
+    Float32 CPU frames with no gradient wanted are resized by OpenCV: without antialiasing by cv2.resize
+    (_bicubic_cv2), antialiased by whole factors from 256x256 pixels up by polyphase filters (models/polyphase.py).
     Half-precision frames are resized in float32 (torch's CPU antialiased kernels have no half
     version) and come back in their own dtype."""
     lead = frames.shape[:-3]
-    if not antialias and _cv2_applies(frames):
-        return _bicubic_cv2(frames, tuple(size))
+    if _cv2_applies(frames):
+        fast = resize_polyphase(frames, tuple(size)) if antialias else _bicubic_cv2(frames, tuple(size))
+        if fast is not None:
+            return fast
     flat = frames.reshape(-1, *frames.shape[-3:])
     half = flat.dtype in (torch.float16, torch.bfloat16)
     out = F.interpolate(
