@@ -115,3 +115,10 @@ def test_presets_that_interpolate_from_key_frames():
         ).interp
         is None
     )
+
+
+def test_median3_is_the_median_of_each_3x3_patch():
+    torch.manual_seed(0)
+    field = torch.round(torch.randn(3, 1, 17, 23) * 3) / 3  # many ties
+    patches = torch.nn.functional.pad(field, (1, 1, 1, 1), mode="replicate").unfold(2, 3, 1).unfold(3, 3, 1)
+    assert torch.equal(median3(field), patches.reshape(3, 1, 17, 23, 9).median(-1).values)
