@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from tpstvsr_cli.models import PRESETS, build_model
-from tpstvsr_cli.models.motion import BilateralMidpoint, box_filter, candidates, warp_by
+from tpstvsr_cli.models.motion import BilateralMidpoint, box_filter, candidates, first_minimum, warp_by
 from tpstvsr_cli.models.profiles import interleave, resize_frames
 
 
@@ -105,3 +105,14 @@ def test_box_filter_on_the_cpu_matches_the_pooling_one(size, stride):
         pooled = box_filter(x.clone().requires_grad_(True), size, stride).detach()
     assert fast.shape == pooled.shape == (3, 1, -(-37 // stride), -(-53 // stride))
     assert torch.allclose(fast, pooled, atol=1e-6)
+
+
+@pytest.mark.parametrize("count, chunk", [(1, 12), (121, 12), (9, 4), (7, 7)])
+def test_first_minimum_picks_what_the_strictly_better_loop_picks(count, chunk):
+    torch.manual_seed(count)
+    costs = [torch.randint(0, 4, (2, 1, 5, 6)).float() for _ in range(count)]  # many ties
+    best, index = costs[0], torch.zeros(2, 1, 5, 6, dtype=torch.long)
+    for k, cost in enumerate(costs[1:], 1):
+        index[cost < best] = k
+        best = torch.minimum(best, cost)
+    assert torch.equal(first_minimum(iter(costs), chunk), index)

@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 from ..engine.stage_clock import timed
 from . import midpoint_vote
-from .motion import BilateralMidpoint, box_filter, candidates, warp_by
+from .motion import BilateralMidpoint, box_filter, candidates, first_minimum, warp_by
 from .profiles import resize_frames
 
 
@@ -75,18 +75,16 @@ def refine_motion(
     channels plus `penalty` per pixel of |d|, as in the search of models/motion.py.
     """
     h, w = a.shape[-2:]
-    best = best_y = best_x = None
-    for cy, cx in candidates(1):
-        ty, tx = dy + cy * step, dx + cx * step
-        err = (warp_by(a, -ty, -tx) - warp_by(b, ty, tx)).abs_().mean(1, keepdim=True)
-        cost = box_filter(err.add_(penalty * torch.sqrt(ty * ty + tx * tx)), window, stride)
-        if best is None:
-            best, best_y, best_x = cost, torch.zeros_like(cost), torch.zeros_like(cost)
-            continue
-        better = cost < best
-        best = torch.minimum(best, cost)
-        best_y.masked_fill_(better, cy * step)
-        best_x.masked_fill_(better, cx * step)
+    moves = candidates(1)
+
+    def costs():
+        for cy, cx in moves:
+            ty, tx = dy + cy * step, dx + cx * step
+            err = (warp_by(a, -ty, -tx) - warp_by(b, ty, tx)).abs_().mean(1, keepdim=True)
+            yield box_filter(err.add_(penalty * torch.sqrt(ty * ty + tx * tx)), window, stride)
+
+    best = first_minimum(costs())
+    best_y, best_x = (torch.tensor([m[i] * step for m in moves], dtype=a.dtype)[best] for i in (0, 1))
     if stride > 1:
         best_y = F.interpolate(best_y, scale_factor=stride, mode="nearest")[..., :h, :w]
         best_x = F.interpolate(best_x, scale_factor=stride, mode="nearest")[..., :h, :w]

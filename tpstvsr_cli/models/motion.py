@@ -13,7 +13,9 @@ found. Shapes: [B, T, C, H, W] -> [B, T-1, C, scale*H, scale*W].
 """
 
 import functools
+import itertools
 import math
+from collections.abc import Iterable
 
 import cv2
 import numpy as np
@@ -44,6 +46,24 @@ def candidates(radius: int) -> list[tuple[int, int]]:
     """Displacements (dy, dx) in the square of `radius`, nearest first, so ties keep the smaller motion."""
     square = [(dy, dx) for dy in range(-radius, radius + 1) for dx in range(-radius, radius + 1)]
     return sorted(square, key=lambda d: (math.hypot(*d), d))
+
+
+def first_minimum(costs: Iterable[torch.Tensor], chunk: int = 12) -> torch.Tensor:
+    """Per pixel, the index of the first smallest of a sequence of cost maps (what a loop that keeps a candidate only
+    when it is strictly better picks), `chunk` maps at a time: torch.min over a stack of them, instead of a compare
+    and two masked fills per candidate, which took half of the motion search's time."""
+    best = index = None
+    costs, start = iter(costs), 0
+    while group := list(itertools.islice(costs, chunk)):  # only `chunk` maps held at once
+        values, where = torch.stack(group).min(0)  # ties: the first
+        where += start
+        if best is None:
+            best, index = values, where
+        else:
+            better = values < best
+            best, index = torch.minimum(best, values), torch.where(better, where, index)
+        start += len(group)
+    return index
 
 
 def warp_by(frames: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor, mode: str = "bilinear") -> torch.Tensor:
@@ -79,20 +99,17 @@ class BilateralMidpoint(nn.Module):
         r, s = self.radius, self.scale
         ap = F.pad(a, (r, r, r, r), mode="replicate")
         bp = F.pad(b, (r, r, r, r), mode="replicate")
-        best = best_dy = best_dx = None
-        for dy, dx in candidates(r):
-            sa = ap[..., r - dy : r - dy + h, r - dx : r - dx + w]  # a(x - d)
-            sb = bp[..., r + dy : r + dy + h, r + dx : r + dx + w]  # b(x + d)
-            cost = box_filter((sa - sb).abs_().mean(1, keepdim=True), self.window, s).add_(
-                self.penalty * math.hypot(dy, dx)
-            )
-            if best is None:
-                best, best_dy, best_dx = cost, torch.zeros_like(cost), torch.zeros_like(cost)
-                continue
-            better = cost < best
-            best = torch.minimum(cost, best)
-            best_dy.masked_fill_(better, float(dy))
-            best_dx.masked_fill_(better, float(dx))
+        moves = candidates(r)
+
+        def costs():
+            for dy, dx in moves:
+                sa = ap[..., r - dy : r - dy + h, r - dx : r - dx + w]  # a(x - d)
+                sb = bp[..., r + dy : r + dy + h, r + dx : r + dx + w]  # b(x + d)
+                err = (sa - sb).abs_().mean(1, keepdim=True)
+                yield box_filter(err, self.window, s).add_(self.penalty * math.hypot(dy, dx))
+
+        best = first_minimum(costs())
+        best_dy, best_dx = (torch.tensor([float(m[i]) for m in moves], dtype=a.dtype)[best] for i in (0, 1))
         if s > 1:  # one displacement per block, back to every pixel (blocks at the edge of odd sizes too)
             best_dy = F.interpolate(best_dy, scale_factor=s, mode="nearest")[..., :h, :w]
             best_dx = F.interpolate(best_dx, scale_factor=s, mode="nearest")[..., :h, :w]
