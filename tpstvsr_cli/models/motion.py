@@ -168,9 +168,10 @@ def remap_warp(frames: torch.Tensor, flow: torch.Tensor, mode: str = "bilinear")
         move = moves[i].transpose(1, 2, 0)  # [h', w', 2] (dx, dy): DIS's flows are laid out so already
         if not move.flags.c_contiguous:  # channel-first maps: cv2 interleaves them 15x faster than numpy copies
             move = cv2.merge([moves[i, 0], moves[i, 1]])
-        if move.shape[:2] != (h, w):  # half size: enlarged as full_flow does
-            move = cv2.resize(move, (w, h), interpolation=cv2.INTER_LINEAR) * np.float32(2.0)
-        where = move + grid  # [h, w, 2] (x, y): remap's two-channel map
+        if move.shape[:2] != (h, w):  # half size: enlarged as full_flow does, doubled as it is added (exactly)
+            where = cv2.scaleAdd(cv2.resize(move, (w, h), interpolation=cv2.INTER_LINEAR), 2.0, grid)
+        else:
+            where = move + grid  # [h, w, 2] (x, y): remap's two-channel map
         for ch in range(c):  # one plane at a time, straight into the NCHW output: no layout copies
             cv2.remap(src[i, ch], where, None, interpolation, dst=out[i, ch], borderMode=cv2.BORDER_REPLICATE)
     return torch.from_numpy(out).to(frames.dtype)
