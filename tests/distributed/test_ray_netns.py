@@ -37,9 +37,9 @@ def test_ray_engine_in_its_own_network_namespace():
     unshare = _unshare()
     if unshare is None:
         pytest.skip("unshare -n is not available: run tests/distributed/test_ray_engine.py in a network namespace")
-    inner = (
-        f"ip link set lo up && exec {sys.executable} -m pytest -q -p no:cacheprovider -rs {HERE / 'test_ray_engine.py'}"
-    )
+    # --show-capture=no: a failure's report is its traceback, not the Ray logs its test captured
+    flags = "-q -p no:cacheprovider -rsfE --tb=short --show-capture=no"
+    inner = f"ip link set lo up && exec {sys.executable} -m pytest {flags} {HERE / 'test_ray_engine.py'}"
     proc = subprocess.run([*unshare, "sh", "-c", inner], capture_output=True, text=True, cwd=HERE.parents[1])
     tail = (proc.stdout + proc.stderr)[-6000:]
     assert proc.returncode == 0, tail

@@ -30,6 +30,7 @@ from . import worker
 
 MAX_RETRIES = 3  # tries of a task after its worker or node died (Ray's system failures)
 SLOTS_EVERY_S = 5.0  # how often the cluster's size is read again (nodes join and leave)
+UNREPORTED = "unreported"  # segments_by_node's key for segments whose node left before it reported them
 
 
 @dataclass
@@ -314,17 +315,15 @@ class _Job:
         film.running -= 1
         o = film.outcome
         index = result["index"]
-        if result["converted"]:
-            o.segments_converted.append(index)
-            self.summary.segments_converted += 1
-            self.summary.frames += result["outputs"]
-            node = result["node"] or result["host"]
-            self.summary.segments_by_node[node] = self.summary.segments_by_node.get(node, 0) + 1
-            self.bar.advance(self.frames_task, result["outputs"])
-        else:
-            o.segments_before += 1
-            self.summary.segments_before += 1
-            self.bar.advance(self.frames_task, film.sizes[index])
+        # A queued segment was not finished when the film was planned, so one the task found finished was made
+        # by an earlier try in this job whose node left between writing it and reporting: this job's work.
+        frames = result["outputs"] if result["converted"] else film.sizes[index]
+        node = (result["node"] or result["host"]) if result["converted"] else UNREPORTED
+        o.segments_converted.append(index)
+        self.summary.segments_converted += 1
+        self.summary.frames += frames
+        self.summary.segments_by_node[node] = self.summary.segments_by_node.get(node, 0) + 1
+        self.bar.advance(self.frames_task, frames)
         self.bar.advance(self.segments_task)
         self._warn(film, result["warnings"])
         if not film.queue and film.running == 0:
