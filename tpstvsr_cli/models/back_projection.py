@@ -6,16 +6,19 @@ linear, so with r_0 = s - down(x_0) the residual after each step is r_{i+1} = r_
 
     x_n = x_0 + up(r_0 + r_1 + ... + r_{n-1}).
 
-down(up(.)) never leaves the input's size: it is separable, one small banded matrix per axis (7 taps at 4x)
-read off resize_frames itself by resizing unit images, so the result is the step-by-step one up to float
-rounding. Three steps cost one shrink and one enlargement at 4x the size instead of three of each.
+down(up(.)) never leaves the input's size: it is separable, one small banded matrix per axis (7 taps at 4x),
+the product of torch's two resize matrices along that axis (models/polyphase.axis_matrix), so the result is the
+step-by-step one up to float rounding. Three steps cost one shrink and one enlargement at 4x the size instead
+of three of each.
 """
 
 from functools import lru_cache
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .polyphase import axis_matrix
 from .profiles import resize_frames
 
 
@@ -23,10 +26,8 @@ from .profiles import resize_frames
 def _axis_band(small: int, large: int) -> tuple[torch.Tensor, int]:
     """down(up(.)) along one axis of `small` pixels enlarged to `large`, as diagonals: (coef [2b + 1, small], b)
     with out[i] = sum_k coef[k, i] * in[i + k - b] (in zero outside 0..small-1, where coef is zero too)."""
-    # Column i of the matrix: unit image i enlarged and shrunk again, the other axis left at its size. That axis
-    # is 2 pixels, not 1: torch 2.13's antialiased kernel returns zeros for [N, 1, H, 1] (an ambiguous layout).
-    units = torch.eye(small).reshape(small, 1, small, 1).expand(small, 1, small, 2).contiguous()
-    matrix = resize_frames(resize_frames(units, (large, 2)), (small, 2))[..., 0].reshape(small, small).T
+    down, up = axis_matrix(large, small).astype(np.float64), axis_matrix(small, large).astype(np.float64)
+    matrix = torch.from_numpy((down @ up).astype(np.float32))  # [small, small]: in float64, rounded once
     rows, cols = torch.nonzero(matrix, as_tuple=True)
     band = int((cols - rows).abs().max()) if rows.numel() else 0
     coef = torch.zeros(2 * band + 1, small)

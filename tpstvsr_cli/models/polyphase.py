@@ -40,9 +40,10 @@ class AxisPlan:
     borders: tuple[tuple[int, int, np.ndarray], ...]
 
 
-def _axis_matrix(n_in: int, n_out: int) -> np.ndarray:
-    """torch's antialiased bicubic along one axis as M [n_out, n_in]. The other axis is 2 pixels, not 1: torch
-    2.13's antialiased kernel returns zeros for [N, 1, H, 1] (see models/back_projection.py)."""
+def axis_matrix(n_in: int, n_out: int) -> np.ndarray:
+    """torch's antialiased bicubic along one axis as M [n_out, n_in] (out = M @ in), read off torch by resizing unit
+    images. The other axis is 2 pixels, not 1: torch 2.13's antialiased kernel returns zeros for [N, 1, H, 1] (an
+    ambiguous layout)."""
     units = torch.eye(n_in).reshape(n_in, 1, n_in, 1).expand(n_in, 1, n_in, 2).contiguous()
     out = F.interpolate(units, size=(n_out, 2), mode="bicubic", align_corners=False, antialias=True)
     return out[..., 0].reshape(n_in, n_out).T.contiguous().numpy()
@@ -70,7 +71,7 @@ def axis_plan(n_in: int, n_out: int) -> AxisPlan | None:
     factor, rest = divmod(n_in, n_out) if shrink else divmod(n_out, n_in)
     if rest or factor < 2 or min(n_in, n_out) < 8:
         return None
-    matrix = _axis_matrix(n_in, n_out)
+    matrix = axis_matrix(n_in, n_out)
     middle = (n_out if shrink else n_in) // 2
     if shrink:  # taps of output `middle`, as offsets from input factor * middle
         offsets = np.nonzero(matrix[middle])[0] - factor * middle
