@@ -82,9 +82,9 @@ Quality = Annotated[
         "and midpoint vote (no optical flow: key frames not fused with their super-resolved neighbours, "
         "in-between frames warped by block matching alone); "
         "balanced: the network as trained; best: balanced plus --ensemble 2 (a second, transposed pass) unless "
-        "--ensemble is given. A network without fusion or vote runs fast as balanced. Measured on 2 CPU cores at "
-        "180x144 input, seconds per output frame and val dB over bicubic (all frames): fast 0.13 s, +1.92 dB; "
-        "balanced 0.30 s, +2.53 dB; best 0.57 s, +2.57 dB (README).",
+        "--ensemble is given. A network without fusion or vote runs fast as balanced. Measured on 2 CPU cores "
+        "(fp32) at 180x144 input, seconds per output frame and val dB over bicubic (all frames): fast 0.26 s, "
+        "+1.92 dB; balanced 0.43 s, +2.53 dB; best 0.85 s, +2.57 dB (README).",
     ),
 ]
 MaxMemory = Annotated[
