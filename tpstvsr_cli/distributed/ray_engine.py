@@ -317,8 +317,10 @@ class _Job:
         index = result["index"]
         # A queued segment was not finished when the film was planned, so one the task found finished was made
         # by an earlier try in this job whose node left between writing it and reporting: this job's work.
-        frames = result["outputs"] if result["converted"] else film.sizes[index]
-        node = (result["node"] or result["host"]) if result["converted"] else UNREPORTED
+        if result["converted"]:
+            frames, node = result["outputs"], result["node"] or result["host"]
+        else:
+            frames, node = film.sizes[index], UNREPORTED
         o.segments_converted.append(index)
         self.summary.segments_converted += 1
         self.summary.frames += frames
