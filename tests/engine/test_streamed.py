@@ -93,3 +93,16 @@ def test_out_of_memory_goes_on_window_by_window(fusing_net, monkeypatch, keys_on
     assert 0 < same < len(out) - 4  # the stream's outputs first, then the windows'
     assert max(mad(o, w) for o, w in zip(out[same:], windowed[same:])) < 6.0
     assert len(warned) == 1 and "window by window" in warned[0]
+
+
+def test_streamed_windows_restore_as_the_whole_clip_pass_does():
+    """Each window's frames are restored with their neighbours: chunks of 4 stay as close to one whole-clip pass
+    as without the module (TPSRM's windows remain)."""
+    torch.manual_seed(0)
+    model = build_model(dataclasses.replace(PRESETS["tiny"], restore_channels=4, restore_blocks=1)).eval()
+    torch.nn.init.normal_(model.restore.tail.weight, std=0.02)
+    frames = moving_frames(9)
+    whole = whole_clip(model, frames)
+    out = np.stack(list(upscale_frames(model, frames, chunk=4, tile=0)))
+    assert out.shape == whole.shape
+    assert max(mad(o, w) for o, w in zip(out, whole)) < 1.0

@@ -7,10 +7,12 @@ from tpstvsr_cli.models.key_stream import KeyStream
 
 
 def _streamed(net, clip, piece: int, midpoints: bool = True, held: list | None = None) -> torch.Tensor:
-    """The clip's key frames (TPSRM over the whole clip) pushed `piece` at a time; the outputs in order."""
+    """The clip's key frames (TPSRM over the whole clip) pushed `piece` at a time; the outputs in order. The clip
+    goes in as the engine hands it over (engine/backend.py): through TPNet.prepared."""
     t = clip.shape[1]
     stream, outs = KeyStream(net, midpoints), []
     with torch.no_grad():
+        clip = net.prepared(clip)
         for a in range(0, t, piece):
             keys = list(range(a, min(a + piece, t)))
             sr, motion = net.key_frames(clip, keys, [k for k in keys if k + 1 < t] if midpoints else [])

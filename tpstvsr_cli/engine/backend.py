@@ -56,7 +56,7 @@ class TorchBackend:
 
     def key_frames(self, clip: torch.Tensor, keys: list[int], pairs: list[int]) -> tuple:
         with torch.no_grad(), self._autocast(), installed(self.team):
-            clip = self.model.padded(clip)
+            clip = self.model.prepared(clip)
             sr, motion = self.model.key_frames(clip, keys, pairs, self.frames_per_pass)
         return sr, clip[:, keys].float(), motion
 

@@ -2,6 +2,7 @@
 
 from dataclasses import asdict, dataclass, replace
 
+from .artifact_removal import ArtifactRemoval
 from .fsm import FSM
 from .key_fusion import KeyFusion
 from .keyframe_interp import KeyframeInterp
@@ -65,6 +66,11 @@ class NetConfig:
     neighbour_passes: int = 1
     # ...with the flow between key frames found anew every this many passes (1: every pass)
     neighbour_flow_every: int = 1
+    # The input's compression artefacts and noise removed first (models/artifact_removal.py): ResBlocks of this
+    # width at the input's size over each frame and `restore_reach` frames either side; 0 channels leaves it out.
+    restore_channels: int = 0
+    restore_blocks: int = 4
+    restore_reach: int = 1
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -117,7 +123,8 @@ PRESETS: dict[str, NetConfig] = {
     "tiny": NetConfig(
         description="For tests only: a few thousand parameters, every part of the architecture present (the "
         "key-frame interpolation too, with a small search; and TPSRM's motion base, which the stage-0/1 training "
-        "of its in-between frames still uses; a 2-layer key fusion).",
+        "of its in-between frames still uses; a 2-layer key fusion). Not the compressed preset's artifact removal: "
+        "tests/models/test_artifact_removal.py adds one.",
         tp_channels=8,
         tp_blocks=1,
         fsm_channels=8,
@@ -141,14 +148,16 @@ PRESETS: dict[str, NetConfig] = {
 }
 
 # For compressed or noisy input (issue 21; weights/tpstvsr-compressed.safetensors): the default network and
-# parameters, but the neighbour fusion does not back-project its key frames onto their input, which would put
-# the input's blocks, ringing and noise back (x264 CRF 32, bedroom, default weights: +0.82 dB over bicubic with
-# no back-projection, +0.70 with the default's 3 steps).
+# parameters after an artifact removal at the input's size, and the neighbour fusion does not back-project its key
+# frames onto their input, which would put the input's blocks, ringing and noise back (x264 CRF 32, bedroom,
+# default weights: +0.82 dB over bicubic with no back-projection, +0.70 with the default's 3 steps).
 PRESETS["compressed"] = replace(
     PRESETS["default"],
-    description="The default network for compressed or noisy input: the same sizes and parts, with the neighbour "
-    "fusion's back-projection onto the input left out (it puts the input's compression artefacts back).",
+    description="The default network for compressed or noisy input: its frames first through an artifact removal "
+    "(4 ResBlocks of 32 channels at the input's size over each frame and its two neighbours, trained on x264, "
+    "noise and blur), and the neighbour fusion's back-projection onto the input left out.",
     neighbour_steps=0,
+    restore_channels=32,
 )
 
 
@@ -184,6 +193,10 @@ def build_model(preset: str | NetConfig = "default") -> TPNet:
         fusion=fusion,
         blend=blend,
         neighbours=neighbours,
+        # built last, so that adding it to a preset leaves the other modules' random start as it was
+        restore=ArtifactRemoval(cfg.restore_channels, cfg.restore_blocks, cfg.restore_reach)
+        if cfg.restore_channels > 0
+        else None,
     )
 
 

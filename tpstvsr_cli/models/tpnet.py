@@ -14,6 +14,7 @@ import torch.nn.functional as F
 
 from ..engine.stage_clock import timed
 from ..engine.team import each, groups, workers
+from .artifact_removal import ArtifactRemoval
 from .fsm import FSM
 from .key_fusion import KeyFusion
 from .keyframe_interp import KeyframeInterp, warp_neighbour
@@ -37,12 +38,14 @@ class TPNet(nn.Module):
         fusion: KeyFusion | None = None,
         blend: MidBlend | None = None,
         neighbours: NeighbourFusion | None = None,
+        restore: ArtifactRemoval | None = None,
     ):
         super().__init__()
         if (fusion is not None or blend is not None or neighbours is not None) and interp is None:
             raise ValueError("KeyFusion, MidBlend and NeighbourFusion work on the key-frame design: give its interp")
         self.tpsrm, self.fsm, self.rm = tpsrm, fsm, rm
         self.interp, self.fusion, self.blend, self.neighbours = interp, fusion, blend, neighbours
+        self.restore = restore
         self.pad_multiple = pad_multiple
         self.kib_per_input_px = kib_per_input_px  # memory a caller should plan per input pixel of a window (presets.py)
 
@@ -58,7 +61,7 @@ class TPNet(nn.Module):
         if clip.dim() != 5 or clip.shape[1] < 2 or clip.shape[2] != 3:
             raise ValueError(f"expected a clip [B, T>=2, 3, H, W], got {tuple(clip.shape)}")
         b, t, _, h, w = clip.shape
-        clip = self.padded(clip)
+        clip = self.prepared(clip)
         with timed("convolutions"):
             inter = self.tpsrm(clip)
         if upto == "rm" and self.interp is not None:
@@ -69,6 +72,14 @@ class TPNet(nn.Module):
             return inter[..., : 2 * h, :w]
         out = self._per_frame(inter.reshape(-1, *inter.shape[2:]), upto, frames_per_pass)
         return out.reshape(b, inter.shape[1], 3, *out.shape[-2:])[..., : 4 * h, : 4 * w]
+
+    def prepared(self, clip: torch.Tensor) -> torch.Tensor:
+        """What the rest of the network reads: the input clip [B, T, 3, H, W] through the artifact removal (where
+        the preset has one) and padded. The key frames' fusion weighs and back-projects onto these frames too."""
+        if self.restore is not None:
+            with timed("convolutions"):
+                clip = self.restore(clip)
+        return self.padded(clip)
 
     def padded(self, clip: torch.Tensor) -> torch.Tensor:
         """clip [B, T, 3, H, W] replicate-padded bottom and right to multiples of pad_multiple, so that the U-Net's
@@ -93,7 +104,7 @@ class TPNet(nn.Module):
         return outs[0] if len(outs) == 1 else torch.cat(outs, dim=0)
 
     # Parameters that start at zero (an untrained module changes nothing): weights files without them still load.
-    zero_start_prefixes = ("fusion.", "blend.")
+    zero_start_prefixes = ("fusion.", "blend.", "restore.")
 
     def _from_keyframes(
         self, clip: torch.Tensor, inter: torch.Tensor, outputs: slice | None, frames_per_pass: int | None
