@@ -1,9 +1,9 @@
-"""Release weights for the compressed preset: a base network's weights with a trained artifact removal.
+"""Weights for the compressed-restore preset: a base network's weights with a trained artifact removal.
 
     python scripts/attach_restore.py weights/tpstvsr-default.safetensors runs/restore/r1/restore.pt OUT.safetensors
-The base file's network weights (any preset with the same sizes) and scripts/train_restore.py's module weights
-go into one fp16 safetensors of the preset --preset (default: compressed); the header keeps the base's step and
-names both sources.
+The base file's network weights (any preset with the same sizes) and scripts/train_restore.py's module weights go
+into one fp16 safetensors of the preset --preset (default: compressed-restore, an experiment of issue 21); the
+header keeps the base's step and names both sources.
 """
 
 import argparse
@@ -20,7 +20,7 @@ def main() -> None:
     ap.add_argument("base", type=Path)
     ap.add_argument("restore", type=Path)
     ap.add_argument("out", type=Path)
-    ap.add_argument("--preset", default="compressed")
+    ap.add_argument("--preset", default="compressed-restore")
     args = ap.parse_args()
     base, meta = load_model(args.base)
     model = build_model(args.preset)

@@ -103,7 +103,8 @@ def train_command(
     train_only: Annotated[
         str | None,
         typer.Option(
-            "--train-only", help="Joint stage: train only this module (tpsrm, fsm, rm, fusion); the rest stays frozen."
+            "--train-only",
+            help="Joint stage: train only this module (tpsrm, fsm, rm, fusion, restore); the rest stays frozen.",
         ),
     ] = None,
     cache_dir: Annotated[Path, typer.Option("--cache-dir", help="Decoded-frame cache.")] = Path.home()
