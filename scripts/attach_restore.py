@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 
 from tpstvsr_cli.models.presets import build_model
-from tpstvsr_cli.models.release import load_model, save_release
+from tpstvsr_cli.models.release import load_model, load_state, save_release
 
 
 def main() -> None:
@@ -24,10 +24,8 @@ def main() -> None:
     args = ap.parse_args()
     base, meta = load_model(args.base)
     model = build_model(args.preset)
-    state = {k: v for k, v in base.state_dict().items() if not k.startswith("restore.")}
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    if unexpected or any(not k.startswith("restore.") for k in missing):
-        raise SystemExit(f"{args.base} does not fit preset {args.preset}: {missing[:3]} {unexpected[:3]}")
+    # the base's network, strictly but for the removal (a zero-start module), then the trained removal
+    load_state(model, {k: v for k, v in base.state_dict().items() if not k.startswith("restore.")})
     model.restore.load_state_dict(torch.load(args.restore))
     extra = {k: v for k, v in meta.items() if k not in ("preset", "format_version")}
     extra.update(network_from=args.base.name, restore_from=str(args.restore))

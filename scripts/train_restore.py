@@ -19,6 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from tpstvsr_cli.engine.tensors import frames_to_tensor
 from tpstvsr_cli.models.artifact_removal import ArtifactRemoval
 
 
@@ -30,10 +31,15 @@ def load_pairs(folder: Path) -> list[dict]:
     return pairs
 
 
-def crop_batch(pairs, rng, batch: int, size: int, reach: int):
+def pixel_shares(pairs) -> np.ndarray:
+    """Each pair's share of all frame pixels: crops are drawn in proportion."""
+    pixels = np.array([np.prod(p["clean"].shape[:3]) for p in pairs], float)
+    return pixels / pixels.sum()
+
+
+def crop_batch(pairs, shares, rng, batch: int, size: int, reach: int):
     """(degraded stacks [B, 2r+1, 3, s, s], clean [B, 3, s, s]) in 0..1."""
-    weights = np.array([p["clean"].shape[0] * p["clean"].shape[1] * p["clean"].shape[2] for p in pairs], float)
-    picks = rng.choice(len(pairs), batch, p=weights / weights.sum())
+    picks = rng.choice(len(pairs), batch, p=shares)
     ins, outs = [], []
     for i in picks:
         p = pairs[i]
@@ -50,8 +56,8 @@ def crop_batch(pairs, rng, batch: int, size: int, reach: int):
             clean = np.pad(clean, pad, mode="edge")
         ins.append(stack)
         outs.append(clean)
-    x = torch.from_numpy(np.stack(ins)).permute(0, 1, 4, 2, 3).float() / 255
-    y = torch.from_numpy(np.stack(outs)).permute(0, 3, 1, 2).float() / 255
+    x = frames_to_tensor(np.stack(ins))
+    y = frames_to_tensor(np.stack(outs))
     if rng.random() < 0.5:
         x, y = x.flip(-1), y.flip(-1)
     if rng.random() < 0.5:
@@ -72,8 +78,8 @@ def validate(model: ArtifactRemoval, pairs) -> tuple[float, float]:
     for p in pairs:
         if "x264" not in p["spec"]:
             continue
-        clip = torch.from_numpy(p["degraded"][:12]).permute(0, 3, 1, 2).float().unsqueeze(0) / 255
-        clean = torch.from_numpy(p["clean"][:12]).permute(0, 3, 1, 2).float()
+        clip = frames_to_tensor(p["degraded"][:12]).unsqueeze(0)
+        clean = frames_to_tensor(p["clean"][:12]) * 255
         restored = model(clip)[0] * 255
         before.append(psnr(clip[0] * 255, clean))
         after.append(psnr(restored, clean))
@@ -104,6 +110,7 @@ def main() -> None:
     held = set(names[-args.held_out :])
     train = [p for p in pairs if p["name"] not in held]
     val = [p for p in pairs if p["name"] in held]
+    shares = pixel_shares(train)
     model = ArtifactRemoval(args.channels, args.blocks, args.reach)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     step, ckpt = 0, args.out / "last.ckpt"
@@ -126,7 +133,7 @@ def main() -> None:
     while not stop and time.time() - start < args.minutes * 60:
         for g in opt.param_groups:
             g["lr"] = args.lr * 0.5 * (1 + math.cos(math.pi * min(step, args.steps) / args.steps))
-        x, y = crop_batch(train, rng, args.batch, args.crop, args.reach)
+        x, y = crop_batch(train, shares, rng, args.batch, args.crop, args.reach)
         loss = F.mse_loss(model.restore(x), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()

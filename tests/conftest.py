@@ -114,6 +114,19 @@ def tiny_weights(tmp_path_factory) -> Path:
     return path
 
 
+def restoring_tiny(tail_std: float = 0.1):
+    """The tiny network with a one-block artifact removal (models/artifact_removal.py) whose zero-started tail is
+    no longer zero, as after training: the rest keeps tiny's random start."""
+    import dataclasses
+
+    from tpstvsr_cli.models import PRESETS, build_model
+
+    torch.manual_seed(0)
+    net = build_model(dataclasses.replace(PRESETS["tiny"], restore_channels=4, restore_blocks=1)).eval()
+    torch.nn.init.normal_(net.restore.tail.weight, std=tail_std)
+    return net
+
+
 def perturbed(preset: str, std: float = 0.02, seed: int = 0):
     """The preset's network with every parameter perturbed: its learnt layers really change the picture (an
     untrained one is close to bicubic), so rounding in them reaches the parameter-free parts, as in trained weights."""

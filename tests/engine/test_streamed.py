@@ -6,6 +6,7 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
+from conftest import restoring_tiny  # tests/ is on sys.path (pytest prepend mode)
 from test_inference import mad, moving_frames, whole_clip  # tests/engine is on sys.path (pytest prepend mode)
 
 from tpstvsr_cli.engine import upscale_frames
@@ -98,10 +99,7 @@ def test_out_of_memory_goes_on_window_by_window(fusing_net, monkeypatch, keys_on
 def test_streamed_windows_restore_as_the_whole_clip_pass_does():
     """Each window's frames are restored with their neighbours: chunks of 4 stay as close to one whole-clip pass
     as without the module (TPSRM's windows remain)."""
-    torch.manual_seed(0)
-    model = build_model(dataclasses.replace(PRESETS["tiny"], restore_channels=4, restore_blocks=1)).eval()
-    torch.nn.init.normal_(model.restore.tail.weight, std=0.02)
-    frames = moving_frames(9)
+    model, frames = restoring_tiny(tail_std=0.02), moving_frames(9)
     whole = whole_clip(model, frames)
     out = np.stack(list(upscale_frames(model, frames, chunk=4, tile=0)))
     assert out.shape == whole.shape

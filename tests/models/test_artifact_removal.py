@@ -2,6 +2,7 @@ import dataclasses
 
 import pytest
 import torch
+from conftest import restoring_tiny  # tests/ is on sys.path (pytest prepend mode)
 
 from tpstvsr_cli.engine.backend import TorchBackend
 from tpstvsr_cli.models import PRESETS, build_model
@@ -48,14 +49,6 @@ def test_output_stays_in_range():
     with torch.no_grad():
         out = module(torch.rand(1, 3, 3, 8, 8))
     assert out.min() >= 0 and out.max() <= 1
-
-
-def restoring_tiny(tail_std: float = 0.1):
-    """The tiny network with a one-block artifact removal whose tail is no longer zero."""
-    torch.manual_seed(0)
-    model = build_model(dataclasses.replace(PRESETS["tiny"], restore_channels=4, restore_blocks=1)).eval()
-    torch.nn.init.normal_(model.restore.tail.weight, std=tail_std)
-    return model
 
 
 def test_the_network_and_the_key_frame_path_read_the_restored_input():
