@@ -114,17 +114,21 @@ def tiny_weights(tmp_path_factory) -> Path:
     return path
 
 
-def restoring_tiny(tail_std: float = 0.1):
-    """The tiny network with a one-block artifact removal (models/artifact_removal.py) whose zero-started tail is
-    no longer zero, as after training: the rest keeps tiny's random start."""
+@pytest.fixture
+def restoring_tiny():
+    """make(tail_std): the tiny network with a one-block artifact removal (models/artifact_removal.py) whose
+    zero-started tail is no longer zero, as after training; the rest keeps tiny's random start."""
     import dataclasses
 
     from tpstvsr_cli.models import PRESETS, build_model
 
-    torch.manual_seed(0)
-    net = build_model(dataclasses.replace(PRESETS["tiny"], restore_channels=4, restore_blocks=1)).eval()
-    torch.nn.init.normal_(net.restore.tail.weight, std=tail_std)
-    return net
+    def make(tail_std: float = 0.1):
+        torch.manual_seed(0)
+        net = build_model(dataclasses.replace(PRESETS["tiny"], restore_channels=4, restore_blocks=1)).eval()
+        torch.nn.init.normal_(net.restore.tail.weight, std=tail_std)
+        return net
+
+    return make
 
 
 def perturbed(preset: str, std: float = 0.02, seed: int = 0):

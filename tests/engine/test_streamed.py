@@ -6,7 +6,6 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
-from conftest import restoring_tiny  # tests/ is on sys.path (pytest prepend mode)
 from test_inference import mad, moving_frames, whole_clip  # tests/engine is on sys.path (pytest prepend mode)
 
 from tpstvsr_cli.engine import upscale_frames
@@ -96,7 +95,7 @@ def test_out_of_memory_goes_on_window_by_window(fusing_net, monkeypatch, keys_on
     assert len(warned) == 1 and "window by window" in warned[0]
 
 
-def test_streamed_windows_restore_as_the_whole_clip_pass_does():
+def test_streamed_windows_restore_as_the_whole_clip_pass_does(restoring_tiny):
     """Each window's frames are restored with their neighbours: chunks of 4 stay as close to one whole-clip pass
     as without the module (TPSRM's windows remain)."""
     model, frames = restoring_tiny(tail_std=0.02), moving_frames(9)

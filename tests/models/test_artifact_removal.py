@@ -2,7 +2,6 @@ import dataclasses
 
 import pytest
 import torch
-from conftest import restoring_tiny  # tests/ is on sys.path (pytest prepend mode)
 
 from tpstvsr_cli.engine.backend import TorchBackend
 from tpstvsr_cli.models import PRESETS, build_model
@@ -51,7 +50,7 @@ def test_output_stays_in_range():
     assert out.min() >= 0 and out.max() <= 1
 
 
-def test_the_network_and_the_key_frame_path_read_the_restored_input():
+def test_the_network_and_the_key_frame_path_read_the_restored_input(restoring_tiny):
     """TPNet.prepared runs the removal before padding; the engine's key-frame path hands those frames on."""
     model = restoring_tiny()
     clip = torch.rand(1, 3, 3, 8, 10)
