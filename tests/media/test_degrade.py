@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from tpstvsr_cli.errors import TpstvsrError
-from tpstvsr_cli.media.degrade import X264, Blur, DegradeSpec, Noise, degrade_frames, parse_degrade
+from tpstvsr_cli.media.degrade import X264, Blur, DegradeSpec, Mpeg2, Mpeg4, Noise, degrade_frames, parse_degrade
+from tpstvsr_cli.media.judge import blocking
 from tpstvsr_cli.media.probe import ffmpeg_exe
 
 
@@ -36,6 +37,9 @@ def test_spec_parses_in_the_order_written_and_prints_back():
     )
     with pytest.raises(AttributeError):  # frozen: checked once, never changed
         spec.steps[0].crf = 10
+    dvd = parse_degrade("mpeg2:q=8:fps=25,mpeg4:q=20")
+    assert dvd.steps == (Mpeg2(8, 25.0), Mpeg4(20)) and Mpeg2(8) != Mpeg4(8)
+    assert str(dvd) == "mpeg2:q=8:fps=25,mpeg4:q=20:fps=25"
 
 
 @pytest.mark.parametrize(
@@ -53,6 +57,10 @@ def test_spec_parses_in_the_order_written_and_prints_back():
         ("noise:sigma=abc", "sigma must be a number"),
         ("noise:sigma=2,", "unknown step ''"),
         ("blur:sigma=9", "blur sigma must be in (0, 5]"),
+        ("mpeg2:crf=20", "KEY one of q, fps"),
+        ("mpeg2:q=1", "mpeg2 q must be 2..31"),
+        ("mpeg4:q=40", "mpeg4 q must be 2..31"),
+        ("mpeg4:fps=25", "q= is required"),
     ],
 )
 def test_bad_specs_are_one_line_errors(text, message):
@@ -72,6 +80,18 @@ def test_x264_is_deterministic_keeps_odd_sizes_and_follows_crf():
     assert not np.array_equal(good.frames, frames)  # lossy
     assert psnr(good.frames, frames) > psnr(bad.frames, frames) + 5
     assert good.bits_per_pixel > 1.3 * bad.bits_per_pixel > 0
+
+
+@pytest.mark.parametrize("codec", ["mpeg2", "mpeg4"])
+def test_mpeg_encodes_are_deterministic_follow_q_and_show_blocks(codec):
+    frames = lavfi_frames(96, 64, frames=8, source="mandelbrot")  # smooth gradients: blocks stand out on them
+    fine = degrade_frames(frames, parse_degrade(f"{codec}:q=3:fps=12"))
+    coarse = degrade_frames(frames, parse_degrade(f"{codec}:q=24:fps=12"))
+    assert np.array_equal(coarse.frames, degrade_frames(frames, parse_degrade(f"{codec}:q=24:fps=12")).frames)
+    assert coarse.frames.shape == frames.shape and coarse.frames.dtype == np.uint8
+    assert psnr(fine.frames, frames) > psnr(coarse.frames, frames) + 3
+    assert fine.bits_per_pixel > 2 * coarse.bits_per_pixel > 0
+    assert blocking(coarse.frames) > blocking(frames) + 0.05  # no deblocking filter, unlike H.264
 
 
 def test_noise_is_seeded_and_has_its_sigma():

@@ -27,6 +27,12 @@ def test_frames_clean_compressed_and_noisy(mandelbrot):
     assert noisy.source == "compressed" and noisy.noise > 5
 
 
+@pytest.mark.parametrize("spec", ["mpeg2:q=4:fps=25", "mpeg2:q=16:fps=25", "mpeg4:q=8:fps=25"])
+def test_decoded_dvd_and_divx_frames_are_compressed_by_their_blocks(mandelbrot, spec):
+    judged = judge_frames(degrade_frames(mandelbrot, parse_degrade(spec)).frames)
+    assert judged.source == "compressed" and "block edges" in judged.reason and judged.blocking >= 1.10
+
+
 def test_streams_by_codec_and_rate(mandelbrot):
     assert judge_stream("ffv1", 0.3, mandelbrot).reason == "lossless codec ffv1"
     assert judge_stream("h264", 2.5, mandelbrot).source == "clean"  # plenty of bits: little lost

@@ -49,7 +49,8 @@ def eval_command(
             "--degrade",
             metavar="SPEC",
             help="Degrade the 4x-down input as old footage is, the same for every method: steps applied in the order "
-            "written, e.g. x264:crf=23:fps=12 (an H.264 encode), noise:sigma=5 (Gaussian, grey levels), blur:sigma=1, "
+            "written, e.g. x264:crf=23:fps=12 (an H.264 encode), mpeg2:q=8:fps=25 (a DVD's MPEG-2, constant "
+            "quantizer 2..31), mpeg4:q=8 (DivX), noise:sigma=5 (Gaussian, grey levels), blur:sigma=1, "
             "or x264:crf=32,noise:sigma=3.",
         ),
     ] = None,

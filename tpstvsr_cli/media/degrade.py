@@ -1,11 +1,12 @@
-"""Degraded low-res input, as old footage is: x264 encodes, Gaussian noise and blur, in a written order.
+"""Degraded low-res input, as old footage is: lossy encodes, Gaussian noise and blur, in a written order.
 
 A spec is steps separated by commas, each `NAME:KEY=VALUE:KEY=VALUE`, applied in the order written:
   x264:crf=23:fps=12            an H.264 encode and decode at CRF 23, the frames declared at 12 fps
+  mpeg2:q=8:fps=25              an MPEG-2 encode (DVDs) at constant quantizer 8; mpeg4:q=8 is MPEG-4 part 2 (DivX)
   noise:sigma=5                 Gaussian noise of 5 grey levels (seeded: the same every run)
   x264:crf=32,noise:sigma=3     both, the encode first
 The steps and their keys are in STEP_KEYS. Encodes go through the bundled ffmpeg (imageio-ffmpeg) on pipes, one
-process encoding raw RGB to H.264 and one decoding it back (no temporary files); x264 runs on one thread, so
+process encoding raw RGB and one decoding it back (no temporary files); encoders run on one thread, so
 the same frames and spec give the same bytes every time. Frames of odd width or height are edge-padded to even
 for the 4:2:0 encode and cropped back. `parse_degrade` checks a spec once; `degrade_frames` applies it to uint8
 [N, H, W, 3] frames. Training draws random specs (training/degradations.py) and applies them the same way.
@@ -13,6 +14,7 @@ for the 4:2:0 encode and cropped back. `parse_degrade` checks a spec once; `degr
 
 import subprocess
 from dataclasses import dataclass
+from typing import ClassVar
 
 import cv2
 import ffmpeg
@@ -76,10 +78,41 @@ class Blur:
         return f"blur:sigma={self.sigma:g}"
 
 
-Step = X264 | Noise | Blur
+@dataclass(frozen=True)
+class Mpeg2:
+    """An MPEG-2 encode (DVDs) at constant quantizer `q` (2..31, higher is coarser), the frames declared at `fps`,
+    in DVD's group of pictures (15 frames, 2 B-frames between references). No deblocking filter: 8x8 blocks show."""
+
+    q: int
+    fps: float = 25.0
+    NAME: ClassVar[str] = "mpeg2"
+    CODEC: ClassVar[str] = "mpeg2video"
+
+    def __post_init__(self):
+        if not 2 <= self.q <= 31:
+            raise TpstvsrError(f"{self.NAME} q must be 2..31, got {self.q}")
+        if not 1 <= self.fps <= 240:
+            raise TpstvsrError(f"{self.NAME} fps must be 1..240, got {self.fps:g}")
+
+    def __str__(self) -> str:
+        return f"{self.NAME}:q={self.q}:fps={self.fps:g}"
+
+
+@dataclass(frozen=True)
+class Mpeg4(Mpeg2):
+    """The same as an MPEG-4 part 2 encode (DivX and Xvid rips)."""
+
+    NAME: ClassVar[str] = "mpeg4"
+    CODEC: ClassVar[str] = "mpeg4"
+
+
+Step = X264 | Mpeg2 | Noise | Blur
+ENCODES = (X264, Mpeg2)  # the steps that go through an encoder (Mpeg4 is an Mpeg2)
 # name -> (class, {key: type}); the first key is required, the rest have defaults.
 STEP_KEYS: dict[str, tuple[type, dict[str, type]]] = {
     "x264": (X264, {"crf": int, "fps": float, "preset": str}),
+    "mpeg2": (Mpeg2, {"q": int, "fps": float}),
+    "mpeg4": (Mpeg4, {"q": int, "fps": float}),
     "noise": (Noise, {"sigma": float, "seed": int, "gray": bool}),
     "blur": (Blur, {"sigma": float}),
 }
@@ -143,8 +176,8 @@ def degrade_frames(frames: np.ndarray, spec: DegradeSpec) -> Degraded:
     frames = np.ascontiguousarray(frames, dtype=np.uint8)
     bpp = None
     for step in spec.steps:
-        if isinstance(step, X264):
-            frames, bpp = x264_roundtrip(frames, step)
+        if isinstance(step, ENCODES):
+            frames, bpp = encode_roundtrip(frames, step)
         elif isinstance(step, Noise):
             frames = add_noise(frames, step)
         else:
@@ -173,18 +206,24 @@ def _run(args: list[str], data: bytes, what: str) -> bytes:
     return proc.stdout
 
 
-def x264_commands(width: int, height: int, step: X264) -> tuple[list[str], list[str]]:
+def _encoder_options(step: X264 | Mpeg2) -> dict:
+    if isinstance(step, X264):
+        return {"vcodec": "libx264", "crf": step.crf, "preset": step.preset}
+    # -q:v is a constant quantizer; -g 15 -bf 2: DVD's group of pictures
+    return {"vcodec": step.CODEC, "q:v": step.q, "g": 15, "bf": 2}
+
+
+def encode_commands(width: int, height: int, step: X264 | Mpeg2) -> tuple[list[str], list[str]]:
     """ffmpeg arguments (without the binary and global flags) that encode raw RGB frames of width x height (both
-    even) to H.264 in NUT on stdout, and that decode such a stream back to raw RGB; BT.601 limited both ways."""
+    even) with the step's codec in NUT on stdout, and that decode such a stream back to raw RGB; BT.601 limited
+    both ways."""
     encode = ffmpeg.input("pipe:", format="rawvideo", pix_fmt="rgb24", s=f"{width}x{height}", r=f"{step.fps:g}")
     encode = encode.output(
         "pipe:",
         vf=f"scale=out_color_matrix=bt601:out_range=tv:flags={_SWS},format=yuv420p",
-        vcodec="libx264",
-        crf=step.crf,
-        preset=step.preset,
         threads=1,
         format="nut",
+        **_encoder_options(step),
     )
     decode = ffmpeg.input("pipe:", format="nut").output(
         "pipe:",
@@ -195,15 +234,16 @@ def x264_commands(width: int, height: int, step: X264) -> tuple[list[str], list[
     return encode.get_args(), decode.get_args()
 
 
-def x264_roundtrip(frames: np.ndarray, step: X264) -> tuple[np.ndarray, float]:
-    """Frames through an x264 encode and back: (decoded frames, bits per pixel of the encoded stream)."""
+def encode_roundtrip(frames: np.ndarray, step: X264 | Mpeg2) -> tuple[np.ndarray, float]:
+    """Frames through the step's encode and back: (decoded frames, bits per pixel of the encoded stream)."""
     n, h, w, _ = frames.shape
     ph, pw = h + h % 2, w + w % 2
     padded = np.pad(frames, ((0, 0), (0, ph - h), (0, pw - w), (0, 0)), mode="edge") if (ph, pw) != (h, w) else frames
-    encode, decode = x264_commands(pw, ph, step)
-    stream = _run(encode, np.ascontiguousarray(padded).tobytes(), "x264 encode")
+    encode, decode = encode_commands(pw, ph, step)
+    name = str(step).split(":")[0]
+    stream = _run(encode, np.ascontiguousarray(padded).tobytes(), f"{name} encode")
     raw = _run(decode, stream, "decode")
     if len(raw) != n * ph * pw * 3:
-        raise TpstvsrError(f"ffmpeg decode returned {len(raw) // (ph * pw * 3)} of {n} frames after the x264 encode")
+        raise TpstvsrError(f"ffmpeg decode returned {len(raw) // (ph * pw * 3)} of {n} frames after the {name} encode")
     out = np.frombuffer(raw, np.uint8).reshape(n, ph, pw, 3)[:, :h, :w].copy()  # writable, contiguous
     return out, 8 * len(stream) / (n * h * w)
