@@ -37,6 +37,9 @@ def test_streams_by_codec_and_rate(mandelbrot):
     assert judge_stream("ffv1", 0.3, mandelbrot).reason == "lossless codec ffv1"
     assert judge_stream("h264", 2.5, mandelbrot).source == "clean"  # plenty of bits: little lost
     assert judge_stream("mpeg2video", 0.4, mandelbrot).source == "compressed"  # a DVD's codec, few bits
+    assert judge_stream("mpeg2video", 1.5, mandelbrot).source == "compressed"  # no deblocking: blocks show at 1.5
+    assert judge_stream("h264", 1.5, mandelbrot).source == "clean"
+    assert judge_stream("dvvideo", 2.4, mandelbrot).source == "clean"  # DV's 25 Mbit/s at PAL size
     assert judge_stream("h264", 0.1, mandelbrot).reason == "h264 at 0.10 bits per pixel, SD size or less"
     measured = judge_stream("h264", 0.2, mandelbrot)  # a modern codec at a moderate rate: the frames decide
     assert measured.source == "clean" and measured.ratio_16 is not None and "h264 at 0.20" in measured.reason

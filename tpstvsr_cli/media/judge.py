@@ -1,10 +1,10 @@
 """Is this input clean or compressed? `--source auto`'s judgement, from the stream and from the frames.
 
 A stream: a lossless codec (FFV1, PNG, raw...) is clean; a legacy codec (MPEG-1/2/4 part 2, DivX, WMV, Cinepak,
-...) under 1 bit per pixel is compressed, and so is any lossy codec under 0.2 at SD size or less; 1 bit per pixel
-or more is clean whatever the codec (bits per pixel: the file's bits per second over width x height x frame
-rate, sound included). Anything else, and a folder of
-frames, is judged from up to SAMPLE_FRAMES consecutive frames:
+...) is compressed under 2 bits per pixel (no deblocking filter: its blocks show at rates where H.264's do not)
+and clean above; any other lossy codec is compressed under 0.2 at SD size or less and clean at 1 bit per pixel or
+more (bits per pixel: the file's bits per second over width x height x frame rate, sound included). Anything
+else, and a folder of frames, is judged from up to SAMPLE_FRAMES consecutive frames:
 - recompression: the frames are encoded again with x264 at CRF 16, 24 and 34 (media.degrade) and the mean luma
   change of each measured. Footage already through a lossy encode has lost what a mild encode removes, so the
   CRF 16 and 24 changes are small next to the CRF 34 one; the ratios are compared, so that the content's own
@@ -35,6 +35,7 @@ LEGACY = ("mpeg1video", "mpeg2video", "mpeg4", "msmpeg4v1", "msmpeg4v2", "msmpeg
           "wmv3", "cinepak", "indeo3", "indeo4", "indeo5", "svq1", "svq3", "rv10", "rv20", "rv30", "rv40",
           "flv1", "vp6", "vp6f", "theora", "mjpeg", "dvvideo", "msvideo1", "vc1")  # fmt: skip
 CLEAN_BPP = 1.0
+LEGACY_CLEAN_BPP = 2.0  # README, "Old films": where the clean weights catch up on MPEG-2
 SD_PIXELS, SD_LOW_BPP = 720 * 576, 0.2  # any lossy codec under 0.2 bits per pixel at SD size or less: compressed
 RATIO_16, RATIO_24 = 0.215, 0.45  # below either: already compressed
 BLOCKING = 1.10
@@ -124,9 +125,10 @@ def judge_stream(codec: str, bits_per_pixel: float | None, frames: np.ndarray) -
     codec = codec.lower()
     if codec in LOSSLESS:
         return Judgement("clean", f"lossless codec {codec}", bits_per_pixel)
-    if bits_per_pixel is not None and bits_per_pixel >= CLEAN_BPP:
+    legacy = codec in LEGACY
+    if bits_per_pixel is not None and bits_per_pixel >= (LEGACY_CLEAN_BPP if legacy else CLEAN_BPP):
         return Judgement("clean", f"{codec} at {bits_per_pixel:.2f} bits per pixel: little lost", bits_per_pixel)
-    if codec in LEGACY and bits_per_pixel is not None:
+    if legacy and bits_per_pixel is not None:
         return Judgement("compressed", f"{codec} at {bits_per_pixel:.2f} bits per pixel", bits_per_pixel)
     small = frames.shape[1] * frames.shape[2] <= SD_PIXELS
     if small and bits_per_pixel is not None and bits_per_pixel < SD_LOW_BPP:
