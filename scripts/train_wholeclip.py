@@ -21,7 +21,7 @@ from tpstvsr_cli.engine.tensors import frames_to_tensor
 from tpstvsr_cli.evaluation.protocol import downscale_input
 from tpstvsr_cli.media.degrade import degrade_frames
 from tpstvsr_cli.training.degradations import DegradeOptions, random_spec
-from tpstvsr_cli.training.samples import detail
+from tpstvsr_cli.training.samples import augment, detail
 
 LR_FRAMES = 40
 _segments = None
@@ -72,15 +72,7 @@ def draw(clips, rng, in_frames, crop, tries):
             left + 4 * x : left + 4 * x + crop,
         ]
     )
-    lr = deg[t0 : t0 + in_frames, y : y + c, x : x + c]
-    flip_w, flip_h, turns, reverse = rng.random() < 0.5, rng.random() < 0.5, int(rng.integers(0, 4)), rng.random() < 0.5
-
-    def augment(v):
-        v = v[:, :, ::-1] if flip_w else v
-        v = np.rot90(v[:, ::-1] if flip_h else v, k=turns, axes=(1, 2))
-        return np.ascontiguousarray(v[::-1] if reverse else v)
-
-    return augment(lr), augment(gt)
+    return augment(rng, deg[t0 : t0 + in_frames, y : y + c, x : x + c], gt)
 
 
 def make_batch(clips, rng, batch, in_frames, crop, max_stride=1, crop_tries=1, probs=None, degrade=None):

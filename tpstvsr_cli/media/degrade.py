@@ -34,6 +34,7 @@ class X264:
     crf: int
     fps: float = 25.0
     preset: str = "medium"
+    NAME: ClassVar[str] = "x264"
 
     def __post_init__(self):
         if not 0 <= self.crf <= 51:
@@ -240,10 +241,11 @@ def encode_roundtrip(frames: np.ndarray, step: X264 | Mpeg2) -> tuple[np.ndarray
     ph, pw = h + h % 2, w + w % 2
     padded = np.pad(frames, ((0, 0), (0, ph - h), (0, pw - w), (0, 0)), mode="edge") if (ph, pw) != (h, w) else frames
     encode, decode = encode_commands(pw, ph, step)
-    name = str(step).split(":")[0]
-    stream = _run(encode, np.ascontiguousarray(padded).tobytes(), f"{name} encode")
+    stream = _run(encode, np.ascontiguousarray(padded).tobytes(), f"{step.NAME} encode")
     raw = _run(decode, stream, "decode")
     if len(raw) != n * ph * pw * 3:
-        raise TpstvsrError(f"ffmpeg decode returned {len(raw) // (ph * pw * 3)} of {n} frames after the {name} encode")
+        raise TpstvsrError(
+            f"ffmpeg decode returned {len(raw) // (ph * pw * 3)} of {n} frames after the {step.NAME} encode"
+        )
     out = np.frombuffer(raw, np.uint8).reshape(n, ph, pw, 3)[:, :h, :w].copy()  # writable, contiguous
     return out, 8 * len(stream) / (n * h * w)

@@ -78,14 +78,20 @@ def draw_sample(
     win = np.asarray(clip.frames[t0 : t0 + span : stride, y0 : y0 + size, x0 : x0 + size])
     if size < crop:  # a clip smaller than the crop: reflect-pad up to it
         win = np.pad(win, ((0, 0), (0, crop - size), (0, crop - size), (0, 0)), mode="reflect")
-    if rng.random() < 0.5:
-        win = win[:, :, ::-1]
-    if rng.random() < 0.5:
-        win = win[:, ::-1]
-    win = np.rot90(win, k=int(rng.integers(0, 4)), axes=(1, 2))
-    if rng.random() < 0.5:
-        win = win[::-1]
-    return np.ascontiguousarray(win)
+    return augment(rng, win)[0]
+
+
+def augment(rng: np.random.Generator, *windows: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The same random horizontal/vertical flips, 90-degree rotation and time reversal of windows [T, S, S, 3]
+    (e.g. an input and its ground truth), as contiguous copies; four draws, in that order."""
+    flip_w, flip_h, turns, reverse = rng.random() < 0.5, rng.random() < 0.5, int(rng.integers(0, 4)), rng.random() < 0.5
+
+    def one(win: np.ndarray) -> np.ndarray:
+        win = win[:, :, ::-1] if flip_w else win
+        win = np.rot90(win[:, ::-1] if flip_h else win, k=turns, axes=(1, 2))
+        return np.ascontiguousarray(win[::-1] if reverse else win)
+
+    return tuple(one(w) for w in windows)
 
 
 def make_batch(
