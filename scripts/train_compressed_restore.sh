@@ -4,7 +4,7 @@
 #   phase1: alone, at the input's size, on (degraded, clean) low-res pairs of whole training clips, each through a
 #           random chain of training/degradations.py (x264 CRF 18-35, noise, blur), mean squared error to the
 #           clean frames (scripts/make_restore_set.py, scripts/train_restore.py), then attached to the default
-#           weights (scripts/attach_restore.py). Session 17: 2,174 steps (stopped by hand, lr still 8.8e-4).
+#           weights (scripts/attach_module.py). Session 17: 2,174 steps (stopped by hand, lr still 8.8e-4).
 #   phase2: through the frozen network (`tpstvsr train --train-only restore --degrade`): the output's loss against
 #           the ground truth. Session 17: steps 14292-15080 in 50 minutes (0.25-0.39 steps per second).
 # Usage: [PHASE1_MINUTES=75] [MINUTES=50] scripts/train_compressed_restore.sh phase1|phase2 [--resume]
@@ -20,8 +20,8 @@ export GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=687194
 if [ "$PHASE" = phase1 ]; then
   python scripts/make_restore_set.py "$DATA/train" runs/restore/set2 --frames 80 --copies 4 > runs/restore/set2.log
   python scripts/train_restore.py runs/restore/set2 runs/restore/r1 --minutes "${PHASE1_MINUTES:-75}" --steps 9000 "$@"
-  python scripts/attach_restore.py weights/tpstvsr-default.safetensors runs/restore/r1/restore.pt \
-    runs/restore/w-def-r1.safetensors
+  python scripts/attach_module.py weights/tpstvsr-default.safetensors restore runs/restore/r1/restore.pt \
+    runs/restore/w-def-r1.safetensors --preset compressed-restore
   exit 0
 fi
 INIT="--init-from runs/restore/w-def-r1.safetensors --restart-stage"

@@ -10,6 +10,7 @@ from typing import Protocol
 import torch
 
 from .ensemble import ensembled
+from .refine import refine_on
 from .team import installed, team_for
 
 
@@ -59,6 +60,10 @@ class TorchBackend:
             clip = self.model.prepared(clip)
             sr, motion = self.model.key_frames(clip, keys, pairs, self.frames_per_pass)
         return sr, clip[:, keys].float(), motion
+
+    def refine(self, frame, pair):
+        """A finished uint8 output frame through the model's OutputRefine (engine/refine.py), with its input pair."""
+        return refine_on(self.model.refine, frame, pair, self.device, self._autocast())
 
     def _forward(self, keep: slice):
         return lambda c: self.model(c, frames_per_pass=self.frames_per_pass, outputs=keep).float()

@@ -16,6 +16,7 @@ from ..errors import TpstvsrError
 from .backend import TorchBackend
 from .device import resolve_device, resolve_precision
 from .options import InferenceOptions
+from .refine import KeptInputs, refined_frames
 from .runner import WindowRunner
 from .streamed import StreamedWindows, StreamStopped, can_stream
 from .tensors import tensor_to_frames
@@ -86,7 +87,12 @@ def upscale_frames(
     options = replace(options or InferenceOptions(), **option_fields)
     run = make_runner(model, options, device, precision, warn, plans)
     overlap = context_frames(model, options.overlap)
-    yield from _windows(run, _checked(frames), options.chunk, overlap, key_frames_only)
+    if getattr(model, "refine", None) is None:
+        yield from _windows(run, _checked(frames), options.chunk, overlap, key_frames_only)
+        return
+    inputs = KeptInputs(_checked(frames))  # the output refinement reads each output's input frames too
+    outputs = _windows(run, iter(inputs), options.chunk, overlap, key_frames_only)
+    yield from refined_frames(run.backend, outputs, inputs, key_frames_only)
 
 
 def _windows(

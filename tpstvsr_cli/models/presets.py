@@ -9,6 +9,7 @@ from .keyframe_interp import KeyframeInterp
 from .mid_blend import MidBlend
 from .motion import BilateralMidpoint
 from .neighbour_fusion import NeighbourFusion
+from .output_refine import OutputRefine
 from .refine_unet import RefineUNet
 from .tpnet import TPNet
 from .tpsrm import TPSRM
@@ -71,6 +72,10 @@ class NetConfig:
     restore_channels: int = 0
     restore_blocks: int = 4
     restore_reach: int = 1
+    # Each finished output frame corrected from itself and its two input frames (models/output_refine.py): ResBlocks
+    # of this width at the input's size, trained apart on the network's outputs; 0 channels leaves it out.
+    refine_channels: int = 0
+    refine_blocks: int = 4
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -205,6 +210,7 @@ def build_model(preset: str | NetConfig = "default") -> TPNet:
         restore=ArtifactRemoval(cfg.restore_channels, cfg.restore_blocks, cfg.restore_reach)
         if cfg.restore_channels > 0
         else None,
+        refine=OutputRefine(cfg.refine_channels, cfg.refine_blocks) if cfg.refine_channels > 0 else None,
     )
 
 

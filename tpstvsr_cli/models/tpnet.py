@@ -20,6 +20,7 @@ from .key_fusion import KeyFusion
 from .keyframe_interp import KeyframeInterp, warp_neighbour
 from .mid_blend import MidBlend
 from .neighbour_fusion import NeighbourFusion
+from .output_refine import OutputRefine
 from .refine_unet import RefineUNet
 from .tpsrm import TPSRM
 
@@ -39,6 +40,7 @@ class TPNet(nn.Module):
         blend: MidBlend | None = None,
         neighbours: NeighbourFusion | None = None,
         restore: ArtifactRemoval | None = None,
+        refine: OutputRefine | None = None,
     ):
         super().__init__()
         if (fusion is not None or blend is not None or neighbours is not None) and interp is None:
@@ -46,6 +48,7 @@ class TPNet(nn.Module):
         self.tpsrm, self.fsm, self.rm = tpsrm, fsm, rm
         self.interp, self.fusion, self.blend, self.neighbours = interp, fusion, blend, neighbours
         self.restore = restore
+        self.refine = refine  # run by the engine on its finished uint8 frames (engine/refine.py), not in forward
         self.pad_multiple = pad_multiple
         self.kib_per_input_px = kib_per_input_px  # memory a caller should plan per input pixel of a window (presets.py)
 
@@ -104,7 +107,7 @@ class TPNet(nn.Module):
         return outs[0] if len(outs) == 1 else torch.cat(outs, dim=0)
 
     # Parameters that start at zero (an untrained module changes nothing): weights files without them still load.
-    zero_start_prefixes = ("fusion.", "blend.", "restore.")
+    zero_start_prefixes = ("fusion.", "blend.", "restore.", "refine.")
 
     def _from_keyframes(
         self, clip: torch.Tensor, inter: torch.Tensor, outputs: slice | None, frames_per_pass: int | None
