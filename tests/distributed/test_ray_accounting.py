@@ -6,7 +6,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from tpstvsr_cli.conversion.progress import progress_bar
-from tpstvsr_cli.distributed.ray_engine import UNREPORTED, RayOutcome, RaySummary, _Film, _Job
+from tpstvsr_cli.distributed.ray_engine import UNREPORTED, _Film, _Job
+from tpstvsr_cli.distributed.summary import RayOutcome, RaySummary
 
 
 class _Task:

@@ -22,9 +22,9 @@ def test_the_job_sends_the_quality_and_its_ensemble(tmp_path, clip_maker, monkey
             return []
 
     fake_ray = SimpleNamespace(get_runtime_context=lambda: SimpleNamespace(gcs_address="fake:6379"))
-    monkeypatch.setattr(ray_engine, "_connect", lambda address: (fake_ray, False))
-    monkeypatch.setattr(ray_engine, "_shape", lambda ray: ("CPU", {"num_cpus": 1}, 1))
-    monkeypatch.setattr(ray_engine, "_check_storage", lambda *args: ["node"])
+    monkeypatch.setattr(ray_engine, "connect", lambda address: (fake_ray, False))
+    monkeypatch.setattr(ray_engine, "task_shape", lambda ray: ("CPU", {"num_cpus": 1}, 1))
+    monkeypatch.setattr(ray_engine, "check_storage", lambda *args: ["node"])
     monkeypatch.setattr(ray_engine, "_Job", FakeJob)
     ray_engine.ray_batch(tmp_path / "in", tmp_path / "out", quality="best", ensemble=None, quiet=True)
     settings = pickle.loads(pickle.dumps(sent["settings"]))  # as a task receives it

@@ -145,7 +145,8 @@ def batch_command(  # one parameter per flag: typer reads the signature
     if engine not in ("local", "ray"):
         raise TpstvsrError(f"--engine must be local or ray, got {engine!r}")
     if engine == "ray":
-        from ..distributed.ray_engine import print_summary, ray_batch
+        from ..distributed.ray_engine import ray_batch
+        from ..distributed.summary import print_summary
 
         run_batch, more = ray_batch, {"address": address, "workers": workers}
         weights = _ray_weights(source, weights)

@@ -12,82 +12,25 @@ a task that fails for a reason of its own (an unreadable film) fails that film a
 again skips finished films (their outputs are complete) and finished segments (files in the work folders).
 """
 
-import logging
 import os
 import time
-import uuid
 from collections import deque
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..conversion.batch import FileOutcome, _videos, check_encoders, is_complete, output_paths
+from ..conversion.batch import _videos, check_encoders, is_complete, output_paths
 from ..conversion.lock import OutputLocked, WriterLock
 from ..conversion.progress import progress_bar
 from ..conversion.settings import ConversionSettings, split_options
 from ..conversion.workdir import work_dir_for
 from ..errors import TpstvsrError
 from . import worker
+from .cluster import absolute_paths, check_storage, connect, task_reason, task_shape
+from .summary import RayOutcome, RaySummary
 
 MAX_RETRIES = 3  # tries of a task after its worker or node died (Ray's system failures)
 SLOTS_EVERY_S = 5.0  # how often the cluster's size is read again (nodes join and leave)
 UNREPORTED = "unreported"  # segments_by_node's key for segments whose node left before it reported them
-
-
-@dataclass
-class RayOutcome(FileOutcome):
-    segments: int = 0  # the film's segments
-    segments_converted: list[int] = field(default_factory=list)  # converted by this job
-    segments_before: int = 0  # finished by an earlier, interrupted job
-    warnings: list[str] = field(default_factory=list)
-
-    def extra_json(self) -> dict:
-        return {
-            "segments": self.segments,
-            "segments_converted": len(self.segments_converted),
-            "segments_before": self.segments_before,
-            "warnings": self.warnings,
-        }
-
-
-@dataclass
-class RaySummary:
-    engine: str = "ray"
-    address: str = ""
-    nodes: int = 0
-    slots: int = 0  # tasks in flight at most
-    resource: str = "CPU"  # one of these per task
-    seconds: float = 0.0
-    frames: int = 0  # output frames converted by this job, across the cluster
-    segments_converted: int = 0
-    segments_before: int = 0
-    segments_by_node: dict = field(default_factory=dict)
-
-    @property
-    def fps(self) -> float | None:
-        return round(self.frames / self.seconds, 4) if self.frames and self.seconds > 0 else None
-
-    def to_json(self) -> dict:
-        keys = ("engine", "address", "nodes", "slots", "resource", "frames", "segments_converted", "segments_before")
-        return {
-            **{k: getattr(self, k) for k in keys},
-            "seconds": round(self.seconds, 3),
-            "fps": self.fps,
-            "segments_by_node": self.segments_by_node,
-        }
-
-
-def print_summary(summary: RaySummary, console=None) -> None:
-    from rich.console import Console
-
-    console = console or Console()
-    fps = f", {summary.fps:.2f} output fps across the cluster" if summary.fps else ""
-    before = f", {summary.segments_before} finished before" if summary.segments_before else ""
-    console.print(
-        f"ray: {summary.nodes} node(s), {summary.slots} {summary.resource} slot(s): "
-        f"{summary.segments_converted} segment(s) converted{before}, {summary.frames} frames in "
-        f"{summary.seconds:.1f} s{fps}",
-        highlight=False,
-    )
 
 
 @dataclass
@@ -101,90 +44,6 @@ class _Film:
     state: str = "planning"  # planning, converting, finishing, done
 
 
-def _refuse_relative(paths: dict[str, Path | None], joining: bool) -> dict[str, Path | None]:
-    """Absolute paths for the workers: on a cluster every path must be absolute already (a relative one means
-    this machine's working folder, which workers do not share); started here, they are made absolute."""
-    out = {}
-    for name, path in paths.items():
-        if path is not None and not Path(path).is_absolute():
-            if joining:
-                raise TpstvsrError(
-                    f"{name} must be an absolute path on storage every worker sees (a shared or mounted file "
-                    f"system, the same path on every node), got {str(path)!r}"
-                )
-            path = Path(path).resolve()
-        out[name] = None if path is None else Path(os.path.abspath(path))
-    return out
-
-
-def _connect(address: str | None):
-    try:
-        import ray
-    except ImportError:
-        raise TpstvsrError('--engine ray needs Ray: pip install ".[ray]" in the tpstvsr checkout') from None
-
-    if ray.is_initialized():
-        return ray, False
-    env = {"OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE")}
-    kwargs = dict(logging_level=logging.WARNING, log_to_driver=False, runtime_env={"env_vars": env})
-    if address is None and not os.environ.get("RAY_ADDRESS"):
-        kwargs["include_dashboard"] = False  # embedded: Ray starts on this machine and stops with the job
-    ray.init(address=address, **kwargs)
-    return ray, True
-
-
-def _shape(ray) -> tuple[str, dict, int]:
-    """(resource, task options, slots): a GPU per task where the cluster has GPUs, else a CPU core."""
-    total = ray.cluster_resources()
-    if total.get("GPU", 0) >= 1:
-        return "GPU", {"num_gpus": 1, "num_cpus": 1}, int(total["GPU"])
-    return "CPU", {"num_cpus": 1}, max(1, int(total.get("CPU", 1)))
-
-
-def _check_storage(ray, resource: str, paths: list[Path], out_dir: Path) -> list[str]:
-    """Each node that can run a task must see the inputs, the weights and a file written here in OUT_DIR."""
-    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    marker = out_dir / f".tpstvsr-ray-check-{uuid.uuid4().hex}"
-    marker.write_text("written by the coordinator; workers must see it\n")
-    try:
-        check = ray.remote(worker.check_shared)
-        nodes = [n for n in ray.nodes() if n.get("Alive") and n.get("Resources", {}).get(resource, 0) >= 1]
-        refs = [
-            check.options(
-                num_cpus=0, scheduling_strategy=NodeAffinitySchedulingStrategy(n["NodeID"], soft=False)
-            ).remote([str(p) for p in paths], str(marker))
-            for n in nodes
-        ]
-        # A node removed just before the check can still be listed alive: it cannot run tasks either, so it is
-        # left out rather than failing the job (seen in the node-removal test's next job).
-        gone = (ray.exceptions.TaskUnschedulableError, ray.exceptions.NodeDiedError)
-        checked = []
-        for node, ref in zip(nodes, refs):
-            try:
-                ray.get(ref)
-            except ray.exceptions.RayTaskError as exc:
-                raise _cause(exc) from None
-            except gone:
-                continue
-            checked.append(node["NodeID"])
-        return checked
-    finally:
-        marker.unlink(missing_ok=True)
-
-
-def _cause(exc: BaseException) -> BaseException:
-    """The worker's own exception inside Ray's wrapper."""
-    return getattr(exc, "cause", None) or exc
-
-
-def _reason(exc: BaseException) -> str:
-    exc = _cause(exc)
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
 class _Job:
     """The coordinator's state: films open, tasks in flight, progress."""
 
@@ -196,7 +55,7 @@ class _Job:
         self.inflight: dict = {}  # ObjectRef -> (film, kind, segment index)
         self.outcomes: list[RayOutcome] = []
         opts = {"max_retries": MAX_RETRIES, "retry_exceptions": False}
-        resource, shape, _slots = _shape(ray)
+        resource, shape, _slots = task_shape(ray)
         self.plan_task = ray.remote(worker.plan_film).options(**shape, **opts)
         self.segment_task = ray.remote(worker.convert_film_segment).options(**shape, **opts)
         self.finish_task = ray.remote(worker.finish_film).options(**shape, **opts)
@@ -349,7 +208,7 @@ class _Job:
             result = self.ray.get(ref)
         except (self.ray.exceptions.RayError, TpstvsrError, OSError) as exc:
             # the task's own failure (an unreadable film, a full disk), or one that outlived its retries
-            self._close(film, "failed", _reason(exc))
+            self._close(film, "failed", task_reason(exc))
             return
         if kind == "plan":
             self._planned(film, result)
@@ -364,7 +223,7 @@ class _Job:
             return self.cap
         if time.monotonic() - self.slots_read > SLOTS_EVERY_S:
             self.slots_read = time.monotonic()
-            self.summary.slots = _shape(self.ray)[2]
+            self.summary.slots = task_shape(self.ray)[2]
         return self.summary.slots
 
     def run_all(self) -> list[RayOutcome]:
@@ -409,7 +268,7 @@ def ray_batch(
     if workers is not None and workers < 1:
         raise TpstvsrError(f"--workers must be 1 or more, got {workers}")
     given_in, given_out = Path(in_dir), Path(out_dir)
-    paths = _refuse_relative({"IN_DIR": Path(in_dir), "OUT_DIR": Path(out_dir), "--weights": weights}, joining)
+    paths = absolute_paths({"IN_DIR": Path(in_dir), "OUT_DIR": Path(out_dir), "--weights": weights}, joining)
     in_dir, out_dir, weights = paths["IN_DIR"], paths["OUT_DIR"], paths["--weights"]
     videos = _videos(in_dir, out_dir, recursive)
     if ext is not None and not ext.startswith("."):
@@ -419,10 +278,10 @@ def ray_batch(
     check_encoders(settings.encoder, {(ext or v.suffix).lower() for v in videos}, ext)
     if weights is not None and not weights.is_file():
         raise TpstvsrError(f"no such weights file: {weights}")
-    ray, started = _connect(address)
+    ray, started = connect(address)
     try:
-        resource, _shape_opts, slots = _shape(ray)
-        nodes = _check_storage(ray, resource, [in_dir] + ([weights] if weights else []), out_dir)
+        resource, _shape_opts, slots = task_shape(ray)
+        nodes = check_storage(ray, resource, [in_dir] + ([weights] if weights else []), out_dir)
         summary = RaySummary(
             address=ray.get_runtime_context().gcs_address,
             nodes=len(nodes),
