@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 import tpstvsr_cli.conversion.convert as convert_module
+import tpstvsr_cli.conversion.planning as planning_module
 import tpstvsr_cli.models.quality as quality_module
 from tpstvsr_cli.cli import app
 from tpstvsr_cli.conversion.convert import UpscaleResult
@@ -30,7 +31,7 @@ def qualities(monkeypatch):
         seen.append(name)
         return real(model, name)
 
-    monkeypatch.setattr(convert_module, "apply_quality", recording)
+    monkeypatch.setattr(planning_module, "apply_quality", recording)
     monkeypatch.setattr(quality_module, "apply_quality", recording)  # preview imports it when it runs
     return seen
 

@@ -7,7 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from tpstvsr_cli.conversion.convert import convert_segment, finish, plan_conversion, upscale
+from tpstvsr_cli.conversion.convert import convert_segment, finish, upscale
+from tpstvsr_cli.conversion.planning import plan_conversion
 from tpstvsr_cli.conversion.settings import ConversionSettings, RunOptions
 from tpstvsr_cli.conversion.workdir import work_dir_for
 from tpstvsr_cli.engine import InferenceOptions

@@ -136,10 +136,10 @@ def test_an_out_of_memory_retry_is_the_converters_own_warning(tmp_path, movie, t
 
 
 def test_the_cli_shows_the_retry_as_a_warning_line(tmp_path, movie, tiny_weights, monkeypatch):
-    from tpstvsr_cli.conversion import convert as convert_module
+    from tpstvsr_cli.conversion import planning as planning_module
 
-    real = convert_module.get_model
-    monkeypatch.setattr(convert_module, "get_model", lambda *a, **k: (FailsWhole(real(*a, **k)[0]), {}))
+    real = planning_module.get_model
+    monkeypatch.setattr(planning_module, "get_model", lambda *a, **k: (FailsWhole(real(*a, **k)[0]), {}))
     result = CliRunner().invoke(
         app,
         [

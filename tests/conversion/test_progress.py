@@ -174,8 +174,8 @@ class CountingModel(torch.nn.Module):
     ],
 )
 def test_pass_ends_are_where_the_network_stage_hands_over_each_pass(tmp_path, clip_maker, options):
-    from tpstvsr_cli.conversion.convert import plan_conversion
     from tpstvsr_cli.conversion.network_stage import planned_outputs
+    from tpstvsr_cli.conversion.planning import plan_conversion
     from tpstvsr_cli.conversion.settings import ConversionSettings, InferenceOptions
     from tpstvsr_cli.models import build_model
 

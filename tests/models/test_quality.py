@@ -6,7 +6,7 @@ from dataclasses import replace
 import pytest
 import torch
 
-from tpstvsr_cli.conversion.convert import plan_conversion
+from tpstvsr_cli.conversion.planning import plan_conversion
 from tpstvsr_cli.conversion.settings import ConversionSettings, RunOptions, split_options
 from tpstvsr_cli.errors import TpstvsrError
 from tpstvsr_cli.models.presets import PRESETS, build_model

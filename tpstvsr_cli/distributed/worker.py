@@ -64,7 +64,7 @@ def _model(weights: str | None, settings):
 
 
 def _open(input: str, output: str, settings, weights: str | None, warnings: list[str], shared: bool):
-    from ..conversion.convert import plan_conversion
+    from ..conversion.planning import plan_conversion
     from ..conversion.settings import RunOptions
 
     run = RunOptions(resume=True, overwrite=True, shared=shared, on_warning=warnings.append)
