@@ -40,3 +40,15 @@ def test_strips_give_the_numbers_of_one_pass(rows):
 def test_a_frame_not_4x_its_inputs_is_refused():
     with pytest.raises(ValueError, match="4x"):
         OutputRefine(channels=4, blocks=1)(torch.rand(1, 3, 16, 16), torch.rand(1, 2, 3, 5, 4))
+
+
+def test_the_experiment_preset_has_one_and_loads_weights_without_it():
+    """compressed-refine = compressed + a refinement: the compressed weights load into it, the refinement at zero."""
+    from tpstvsr_cli.models import build_model
+    from tpstvsr_cli.models.release import load_state
+
+    torch.manual_seed(0)
+    net = build_model("compressed-refine")
+    assert isinstance(net.refine, OutputRefine) and build_model("compressed").refine is None
+    load_state(net, {k: v for k, v in build_model("compressed").state_dict().items()})
+    assert not net.refine.tail.weight.any()

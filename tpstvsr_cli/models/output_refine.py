@@ -1,13 +1,14 @@
 """A learnt correction of each finished output frame from compressed input (issue 21).
 
-A departure from the paper, in the `compressed` preset. The rest of the network makes its frames as for clean
-input; on x264 or DVD input they keep the input's compression error (its low frequencies: block steps, smeared
-texture), which the network's own fine-tunes did not learn to take out in the steps a CPU gives
-(weights/README.md). This module reads the finished output frame t, pixel-unshuffled 4x (so it works at the
-input's size, 16x cheaper than at the output's), beside the input frames it lies between (t // 2 and (t + 1) // 2:
-the same frame twice for a key frame), and adds a residual: a 3x3 head, ResBlocks, a 3x3 tail that starts at zero,
-so an untrained module changes nothing. It is trained apart from the network, on the network's own uint8 outputs
-of degraded training clips (scripts/train_output_refine.py), and runs on the uint8 frames the engine hands out
+A departure from the paper, in the experiment preset `compressed-refine` (session 19: +0.08 dB at x264 CRF 32 on mid
+val, -0.07 at CRF 23, so no shipped preset has it; weights/README.md). The rest of the network makes its frames as
+for clean input; on x264 or DVD input they keep the input's compression error (its low frequencies: block steps,
+smeared texture), which the network's own fine-tunes did not learn to take out in the steps a CPU gives
+(weights/README.md). This module reads the finished output frame t, pixel-unshuffled 4x (so it works at the input's
+size, 16x cheaper than at the output's), beside the input frames it lies between (t // 2 and (t + 1) // 2: the same
+frame twice for a key frame), and adds a residual: a 3x3 head, ResBlocks, a 3x3 tail that starts at zero, so an
+untrained module changes nothing. It is trained apart from the network, on the network's own uint8 outputs of
+degraded training clips (scripts/train_output_refine.py), and runs on the uint8 frames the engine hands out
 (engine/stream.py), so it sees at inference exactly what it saw in training.
 
 Shapes: frame [N, 3, 4H, 4W] and inputs [N, 2, 3, H, W], both 0..1 -> [N, 3, 4H, 4W] in 0..1. Its reach is

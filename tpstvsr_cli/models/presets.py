@@ -173,6 +173,17 @@ PRESETS["compressed-restore"] = replace(
     restore_channels=32,
 )
 
+# An experiment of session 19 (issue 21), not shipped: the compressed preset with an output refinement over each
+# finished frame (models/output_refine.py), trained apart on the network's outputs of degraded training clips
+# (scripts/train_output_refine.py): +0.08 dB at x264 CRF 32 and -0.07 at CRF 23 on mid val (weights/README.md).
+PRESETS["compressed-refine"] = replace(
+    PRESETS["compressed"],
+    description="An experiment (issue 21): the compressed preset with each finished output frame corrected from "
+    "itself and the two input frames it lies between (models/output_refine.py: 4 ResBlocks of 48 channels at the "
+    "input's size over the frame pixel-unshuffled 4x), trained apart on x264 and MPEG-2 input.",
+    refine_channels=48,
+)
+
 
 def build_model(preset: str | NetConfig = "default") -> TPNet:
     cfg = PRESETS[preset] if isinstance(preset, str) else preset
