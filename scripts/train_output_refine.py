@@ -1,8 +1,8 @@
-"""Train the compressed preset's output refinement (models/output_refine.py) apart from the network.
+"""Train the output refinement of preset compressed-refine (models/output_refine.py) apart from the network.
 
     python scripts/train_output_refine.py collect runs/refine/data            # ~15 min on 2 cores
-    python scripts/train_output_refine.py train runs/refine/data runs/refine/refine.pt --minutes 90 \\
-        --val runs/refine/val-bed-c32.npz ...
+    python scripts/train_output_refine.py train runs/refine/refine.pt runs/refine/data [MORE_DATA ...] \\
+        --minutes 90 --val runs/refine/val-bed-c32.npz ...
     python scripts/attach_module.py weights/tpstvsr-compressed.safetensors refine runs/refine/refine.pt OUT
 
 collect: per training clip (../shared/data/train through the frame cache), `--per-clip` segments of 25 ground-truth
@@ -122,7 +122,7 @@ def train(args) -> None:
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     data = []
-    for name in sorted(glob.glob(str(args.data / "*.npz"))):
+    for name in [n for folder in args.data for n in sorted(glob.glob(str(folder / "*.npz")))]:
         d = np.load(name)
         data.append((d["out"], d["truth"], d["inp"]))
     module = OutputRefine(args.channels, args.blocks)
@@ -172,8 +172,8 @@ def main() -> None:
     v.add_argument("--max-frames", type=int)
     v.add_argument("--weights", type=Path, default=Path("weights/tpstvsr-compressed.safetensors"))
     t = sub.add_parser("train")
-    t.add_argument("data", type=Path)
     t.add_argument("out", type=Path)
+    t.add_argument("data", type=Path, nargs="+", help="folders that collect wrote")
     t.add_argument("--channels", type=int, default=48)
     t.add_argument("--blocks", type=int, default=4)
     t.add_argument("--batch", type=int, default=16)
