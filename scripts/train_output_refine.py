@@ -64,7 +64,9 @@ def collect(args) -> None:
                 spec = f"x264:crf={int(rng.integers(18, 37))}:fps=12"
             inputs = degrade_frames(downscale_input(truth), parse_degrade(spec)).frames
             out = _outputs(model, inputs)
-            np.savez(args.out / f"{count:03d}.npz", out=out, truth=truth, inp=inputs, spec=spec, name=clip.name)
+            part = args.out / f"{count:03d}.part.npz"  # renamed when whole: a stopped run leaves no torn file
+            np.savez(part, out=out, truth=truth, inp=inputs, spec=spec, name=clip.name)
+            part.replace(args.out / f"{count:03d}.npz")
             count += 1
             print(f"{count} {clip.name} {w}x{h} {spec} {time.time() - start:.0f}s", flush=True)
 
@@ -122,7 +124,7 @@ def train(args) -> None:
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     data = []
-    for name in [n for folder in args.data for n in sorted(glob.glob(str(folder / "*.npz")))]:
+    for name in [n for folder in args.data for n in sorted(glob.glob(str(folder / "[0-9][0-9][0-9].npz")))]:
         d = np.load(name)
         data.append((d["out"], d["truth"], d["inp"]))
     module = OutputRefine(args.channels, args.blocks)
