@@ -25,7 +25,7 @@ import torch
 
 from tpstvsr_cli.engine import upscale_frames
 from tpstvsr_cli.engine.tensors import frames_to_tensor, tensor_to_frames
-from tpstvsr_cli.evaluation.metrics import rgb_to_y
+from tpstvsr_cli.evaluation.metrics import psnr, rgb_to_y
 from tpstvsr_cli.evaluation.networks import load
 from tpstvsr_cli.evaluation.protocol import downscale_input
 from tpstvsr_cli.evaluation.sequences import load_sequence
@@ -115,7 +115,7 @@ def val_gain(module: OutputRefine, path: Path) -> tuple[float, float, float]:
             module.strips(frames_to_tensor(frame[None]), frames_to_tensor(_pair(data["inp"], t)[None]))
         )
         ys = [rgb_to_y(f) for f in (new[0], frame, truth)]
-        gains.append(10 * math.log10(float(((ys[1] - ys[2]) ** 2).mean() / ((ys[0] - ys[2]) ** 2).mean())))
+        gains.append(psnr(ys[0], ys[2]) - psnr(ys[1], ys[2]))
     g = np.array(gains)
     return float(g.mean()), float(g[0::2].mean()), float(g[1::2].mean())
 

@@ -41,7 +41,7 @@ def refined_frames(
     for t, frame in enumerate(outputs):
         a, b = (t, t) if keys_only else (t // 2, (t + 1) // 2)
         pair = inputs.pair(a, b)
-        inputs.drop_before(a if keys_only else b)
+        inputs.drop_before(a)  # no later output lies before input a
         yield backend.refine(frame, pair)
 
 
